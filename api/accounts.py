@@ -1,0 +1,212 @@
+"""Accounts: register, login, the caller's profile, and public user profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from aiohttp import web
+from pydantic import AliasChoices, Field, StrictInt, StringConstraints, field_validator
+from pydantic import model_validator
+
+from api.keys import USERS
+from api.routing import Routes, current_user, dump, ok, parse_body
+from api.schemas import CamelIn, CamelOut, Label
+from domain.models import User
+from matching.profile import schedule_mask
+
+routes = Routes("accounts")
+
+_TIMEZONES = frozenset(available_timezones())
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+def _alias(*names: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names))
+
+
+class GroupPreferences(CamelIn):
+    group_size: StrictInt | None = Field(None, ge=2, le=50)
+    session_duration: StrictInt | None = Field(None, ge=5, le=600)
+    study_goals: list[Label] = Field(default_factory=list, max_length=20)
+
+
+class ProfileFields(CamelIn):
+    """Profile keys as the README writes them (camelCase) or as the mobile client sends them."""
+
+    name: Name | None = None
+    university: Annotated[str, StringConstraints(max_length=150)] | None = None
+    major: Annotated[str, StringConstraints(max_length=100)] | None = None
+    year: Annotated[str, StringConstraints(max_length=50)] | None = None
+    learning_style: Annotated[str, StringConstraints(max_length=2000)] | None = _alias(
+        "learningStyle", "learning_style"
+    )
+    subjects: list[Label] | None = Field(None, max_length=20)
+    study_environments: list[Label] | None = _alias("studyEnvironments", "study_environments")
+    study_methods: list[Label] | None = _alias("studyMethods", "study_methods")
+    schedule: dict[str, list[Label]] | None = _alias("schedule", "availability")
+    performance_level: StrictInt | None = Field(
+        default=None, ge=1, le=5, validation_alias=AliasChoices("performanceLevel", "performance_level")
+    )
+    group_preferences: GroupPreferences | None = _alias("groupPreferences", "group_preferences")
+    preferred_group_size: StrictInt | None = Field(
+        default=None, ge=2, le=50, validation_alias=AliasChoices("preferredGroupSize", "preferred_group_size")
+    )
+    study_preferences: list[Label] | None = _alias("studyPreferences", "study_preferences")
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _known_days_and_slots(cls, value: dict[str, list[str]] | None) -> Any:
+        if value is not None:
+            schedule_mask(value)  # raises ValueError naming the bad day or slot
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_timezone(cls, value: str | None) -> str | None:
+        if value is not None and value not in _TIMEZONES:
+            raise ValueError("must be an IANA time zone name such as 'America/New_York'")
+        return value
+
+    def profile_changes(self) -> dict[str, Any]:
+        """Only the keys the client sent, in storage's field names."""
+        sent = self.model_fields_set
+        changes = {
+            key: getattr(self, key)
+            for key in (
+                "name", "university", "major", "year", "learning_style", "subjects",
+                "study_environments", "study_methods", "schedule", "performance_level", "timezone",
+            )
+            if key in sent and getattr(self, key) is not None
+        }
+        preferences = self._merged_preferences()
+        if preferences is not None:
+            changes["group_preferences"] = preferences
+        return changes
+
+    def _merged_preferences(self) -> dict[str, Any] | None:
+        base = self.group_preferences
+        if base is None and self.preferred_group_size is None and self.study_preferences is None:
+            return None
+        merged = base.model_dump(by_alias=True, exclude_none=True) if base else {}
+        if self.preferred_group_size is not None:
+            merged["groupSize"] = self.preferred_group_size
+        if self.study_preferences is not None:
+            merged["studyGoals"] = self.study_preferences
+        return merged
+
+
+class RegisterIn(ProfileFields):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Password
+    name: Name
+
+    @model_validator(mode="after")
+    def _password_not_blank(self) -> RegisterIn:
+        if not self.password.strip():
+            raise ValueError("password must not be blank")
+        return self
+
+
+class LoginIn(CamelIn):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=False)]
+
+
+class ProfilePatch(ProfileFields):
+    pass
+
+
+class UserOut(CamelOut):
+    id: int
+    name: str
+    email: str | None
+    university: str
+    major: str
+    year: str
+    learning_style: str
+    subjects: list[str]
+    study_environments: list[str]
+    study_methods: list[str]
+    schedule: dict[str, list[str]]
+    performance_level: int
+    group_preferences: dict[str, Any]
+    timezone: str
+    created_at: datetime
+
+
+class PrivateUserOut(UserOut):
+    calendar_token: str
+    total_minutes: int
+
+
+def user_json(user: User, *, private: bool) -> dict[str, Any]:
+    """camelCase profile plus the snake_case keys the StudySync mobile client reads."""
+    model = PrivateUserOut if private else UserOut
+    body = dump(model.model_validate(user, from_attributes=True))
+    if not private:
+        body["email"] = None
+    body.update(
+        learning_style=user.learning_style,
+        performance_level=user.performance_level,
+        group_preferences=user.group_preferences,
+        studyPreferences=user.group_preferences.get("studyGoals", []),
+    )
+    return body
+
+
+def _client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@routes.post(
+    "/api/auth/register", auth=False, body=RegisterIn, status=201, summary="Create an account"
+)
+async def register(request: web.Request) -> web.Response:
+    return await _register(request)
+
+
+async def _register(request: web.Request) -> web.Response:
+    body = await parse_body(request, RegisterIn)
+    profile = body.profile_changes()
+    profile["email"] = body.email
+    user, token = await request.app[USERS].register(profile, body.password)
+    return ok(
+        201, message="Registration successful", token=token, user=user_json(user, private=True)
+    )
+
+
+@routes.post("/api/auth/login", auth=False, body=LoginIn, summary="Exchange credentials for a token")
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginIn)
+    user, token = await request.app[USERS].login(body.email, body.password, _client_address(request))
+    return ok(message="Login successful", token=token, user=user_json(user, private=True))
+
+
+@routes.get("/api/auth/me", response=PrivateUserOut, summary="The caller's profile")
+@routes.get("/api/auth/profile", response=PrivateUserOut, summary="Alias of /api/auth/me")
+async def me(request: web.Request) -> web.Response:
+    return ok(user=user_json(current_user(request), private=True))
+
+
+@routes.patch("/api/auth/me", body=ProfilePatch, summary="Update the caller's profile")
+@routes.patch("/api/auth/profile", body=ProfilePatch, summary="Alias of PATCH /api/auth/me")
+async def update_me(request: web.Request) -> web.Response:
+    body = await parse_body(request, ProfilePatch)
+    user = await request.app[USERS].update_profile(current_user(request).id, body.profile_changes())
+    return ok(user=user_json(user, private=True))
+
+
+@routes.post("/api/auth/calendar-token", summary="Revoke and reissue the calendar feed token")
+async def rotate_calendar_token(request: web.Request) -> web.Response:
+    user = await request.app[USERS].rotate_calendar_token(current_user(request).id)
+    return ok(calendarToken=user.calendar_token)
+
+
+@routes.post("/api/auth/logout-all", summary="Invalidate every token issued to the caller")
+async def logout_everywhere(request: web.Request) -> web.Response:
+    await request.app[USERS].logout_everywhere(current_user(request).id)
+    return ok(message="Logged out everywhere")

@@ -1,0 +1,115 @@
+"""One error vocabulary: domain errors and HTTP failures become the same JSON envelope."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    ModelLoading,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
+
+log = logging.getLogger("studysync.api")
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+    Unavailable: 503,
+    ModelLoading: 503,
+}
+
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"success": False, "error": error, "message": message}
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=orjson.dumps(error_body(code, message, details)),
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def validation_details(error: ValidationError) -> dict[str, str]:
+    """Field path → message, naming every offending field."""
+    details: dict[str, str] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        details.setdefault(path, item["msg"])
+    return details
+
+
+def domain_error_response(error: DomainError) -> web.Response:
+    status = STATUS_BY_ERROR.get(type(error), 400)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return error_response(status, error.code, error.message, error.details, headers)
+
+
+def http_error_response(error: web.HTTPException) -> web.Response:
+    status = error.status
+    messages = {
+        404: "No such route",
+        405: "Method not allowed on this route",
+        413: "Request body is too large",
+    }
+    message = messages.get(status) or error.reason
+    code = CODE_BY_STATUS.get(status, "http_error")
+    headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    return error_response(status, code, message, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as error:
+        return domain_error_response(error)
+    except ValidationError as error:
+        return error_response(
+            422, "invalid_input", "The request has invalid fields", validation_details(error)
+        )
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return http_error_response(error)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side")

@@ -1,0 +1,24 @@
+"""Typed application keys: every shared object the handlers reach through the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from domain.ports import Publisher, UnitOfWorkFactory
+from domain.users import UserService
+from settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", Any)  # storage's AsyncEngine; only app.py and storage touch it
+DATABASE_PING = web.AppKey("database_ping", Any)  # async () -> None, raises when down
+UOW = web.AppKey("uow", UnitOfWorkFactory)
+PUBLISHER = web.AppKey("publisher", Publisher)
+USERS = web.AppKey("users", UserService)
+REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
+METRICS = web.AppKey("metrics", CollectorRegistry)
+ENDPOINTS = web.AppKey("endpoints", list)  # api.routing.Endpoint, for the OpenAPI document
+OVERRIDES = web.AppKey("overrides", dict)
+MODEL_STATE = web.AppKey("model_state", Any)  # callable returning "loading" | "loaded" | "failed"

@@ -1,0 +1,135 @@
+"""The OpenAPI 3.1 document, generated from the route tables' pydantic schemas, and a docs page."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from api.errors import CODE_BY_STATUS
+from api.keys import ENDPOINTS
+from api.routing import Endpoint, Routes, json_response
+
+routes = Routes("operations")
+_PARAM = re.compile(r"\{(\w+)\}")
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["success", "error", "message"],
+    "properties": {
+        "success": {"const": False},
+        "message": {"type": "string"},
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        },
+    },
+}
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
+    schema = model.model_json_schema(
+        by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"
+    )
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+        for name in _PARAM.findall(endpoint.path)
+    ]
+    if endpoint.query is not None:
+        for name, field in endpoint.query.model_fields.items():
+            schema = endpoint.query.model_json_schema()["properties"][field.alias or name]
+            parameters.append({"name": field.alias or name, "in": "query", "schema": schema})
+    ok_schema = (
+        _schema(endpoint.response, components, "serialization")
+        if endpoint.response
+        else {"type": "object"}
+    )
+    responses: dict[str, Any] = {
+        str(endpoint.status): {
+            "description": "Success",
+            "content": {"application/json": {"schema": ok_schema}},
+        }
+    }
+    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503):
+        if status == 401 and not endpoint.auth:
+            continue
+        responses[str(status)] = {
+            "description": CODE_BY_STATUS[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    operation: dict[str, Any] = {
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "operationId": endpoint.method.lower() + "_" + re.sub(r"\W+", "_", endpoint.path).strip("_"),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if endpoint.body is not None:
+        operation["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": _schema(endpoint.body, components, "validation")}},
+        }
+    if endpoint.auth:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        operations = paths.setdefault(endpoint.path, {})
+        operations[endpoint.method.lower()] = _operation(endpoint, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "StudySync API", "version": "0.1.0"},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+@routes.get("/api/openapi.json", auth=False, summary="This document")
+async def openapi_document(request: web.Request) -> web.Response:
+    return json_response(build_document(request.app[ENDPOINTS]))
+
+
+@routes.get("/api/docs", auth=False, summary="A readable page of every route")
+async def docs_page(request: web.Request) -> web.Response:
+    rows = []
+    for endpoint in sorted(request.app[ENDPOINTS], key=lambda e: (e.tag, e.path, e.method)):
+        body = endpoint.body.__name__ if endpoint.body else ""
+        rows.append(
+            f"<tr><td>{endpoint.tag}</td><td><code>{endpoint.method}</code></td>"
+            f"<td><code>{html.escape(endpoint.path)}</code></td><td>{html.escape(endpoint.summary)}</td>"
+            f"<td>{'yes' if endpoint.auth else 'no'}</td><td>{html.escape(body)}</td></tr>"
+        )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>StudySync API</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:72rem}"
+        "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
+        "padding:.4rem;text-align:left;vertical-align:top}code{font-size:13px}</style></head><body>"
+        "<h1>StudySync API</h1><p>Machine-readable: <a href='/api/openapi.json'>/api/openapi.json"
+        "</a>. Every route is also served with a trailing slash. Authenticated routes take "
+        "<code>Authorization: Bearer &lt;token&gt;</code>. Errors are "
+        "<code>{success:false, error:{code,message,details}, message}</code>.</p>"
+        "<table><tr><th>area</th><th>method</th><th>path</th><th>what</th><th>auth</th>"
+        "<th>body</th></tr>" + "".join(rows) + "</table></body></html>"
+    )
+    return web.Response(text=page, content_type="text/html", charset="utf-8")

@@ -1,0 +1,174 @@
+"""Route tables that remember their schemas (for OpenAPI) and serve both slash forms."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from api.errors import error_response, validation_details
+from api.keys import ENDPOINTS, USERS
+from api.observability import user_id_var
+from domain.errors import InvalidInput, Unauthorized
+from domain.models import User
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Model = TypeVar("Model", bound=BaseModel)
+USER_KEY = web.RequestKey("user", User)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    auth: bool
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    extra_statuses: tuple[int, ...] = field(default_factory=tuple)
+
+
+class Routes:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        auth: bool = True,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            wrapped = _require_auth(handler) if auth else handler
+            self.endpoints.append(
+                Endpoint(method, path, wrapped, summary, self.tag, auth, body, query, response, status)
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kwargs)
+
+    def install(self, app: web.Application) -> None:
+        """Add every endpoint with and without a trailing slash (no redirects)."""
+        for endpoint in self.endpoints:
+            bare = endpoint.path.rstrip("/") or "/"
+            for path in {bare, bare + "/"} if bare != "/" else {"/"}:
+                app.router.add_route(endpoint.method, path, endpoint.handler)
+            app[ENDPOINTS].append(endpoint)
+
+
+def _require_auth(handler: Handler) -> Handler:
+    async def authenticated(request: web.Request) -> web.StreamResponse:
+        user = await request.app[USERS].authenticate(bearer_token(request))
+        request[USER_KEY] = user
+        user_id_var.set(str(user.id))
+        return await handler(request)
+
+    authenticated.__name__ = handler.__name__
+    return authenticated
+
+
+def bearer_token(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("Authentication token is missing")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use an 'Authorization: Bearer <token>' header")
+    return token.strip()
+
+
+def current_user(request: web.Request) -> User:
+    return request[USER_KEY]
+
+
+async def parse_body(request: web.Request, model: type[Model]) -> Model:
+    """Parse a JSON object body into `model`. An empty body counts as {}."""
+    raw = await request.read()
+    if raw.strip() and request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(reason="Send the body as application/json")
+    try:
+        data = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as error:
+        raise _BadJson("The body is not valid JSON") from error
+    if not isinstance(data, dict):
+        raise _BadJson("The body must be a JSON object")
+    return model.model_validate(data)
+
+
+class _BadJson(web.HTTPBadRequest):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason=reason)
+
+
+def parse_query(request: web.Request, model: type[Model]) -> Model:
+    return model.model_validate(dict(request.query))
+
+
+def path_id(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput(f"{name} must be a positive integer", {name: "not an integer id"})
+    return int(raw)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+def ok(status: int = 200, **fields: Any) -> web.Response:
+    return json_response({"success": True, **fields}, status)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+__all__ = [
+    "Endpoint",
+    "Routes",
+    "ValidationError",
+    "current_user",
+    "dump",
+    "error_response",
+    "json_response",
+    "ok",
+    "parse_body",
+    "parse_query",
+    "path_id",
+    "validation_details",
+]

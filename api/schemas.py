@@ -1,0 +1,40 @@
+"""Wire-schema building blocks shared by every resource."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+MAX_PAGE = 200
+
+
+class CamelIn(BaseModel):
+    """Input on StudySync routes: camelCase keys, unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True
+    )
+
+
+class SnakeIn(BaseModel):
+    """Input on Luminary routes: snake_case keys, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CamelOut(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    after: int | None = Field(None, ge=0)
+    before: int | None = Field(None, ge=1)
+
+
+Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]

@@ -1,0 +1,1 @@
+"""The rules of StudySync. Imports neither aiohttp, socketio nor sqlalchemy."""

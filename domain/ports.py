@@ -1,0 +1,43 @@
+"""What the domain needs from the outside: storage (a unit of work) and a publisher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from domain.models import Credentials, NewUser, User
+
+
+class UserRepository(Protocol):
+    async def add(self, new_user: NewUser) -> User: ...
+    async def get(self, user_id: int) -> User | None: ...
+    async def get_many(self, user_ids: Sequence[int]) -> list[User]: ...
+    async def list_page(self, after_id: int | None, limit: int) -> list[User]: ...
+    async def credentials_by_email(self, email: str) -> Credentials | None: ...
+    async def update_profile(self, user_id: int, changes: dict[str, Any]) -> User | None: ...
+    async def bump_token_version(self, user_id: int) -> None: ...
+    async def set_calendar_token(self, user_id: int, token: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Repositories hang off it; leaving without commit() rolls back."""
+
+    users: UserRepository
+
+    async def commit(self) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+
+
+class Publisher(Protocol):
+    async def publish(self, *events: object) -> None: ...
+
+
+class NullPublisher:
+    """Used where no realtime transport is wired (CLI, some tests)."""
+
+    async def publish(self, *events: object) -> None:
+        return None

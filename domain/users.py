@@ -1,0 +1,149 @@
+"""Accounts: registration, login (throttled), profiles and token checks."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+from domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from domain.events import ProfileChanged
+from domain.models import NewUser, User
+from domain.ports import Publisher, UnitOfWorkFactory
+from domain.security import PasswordHasher, TokenIssuer
+from domain.throttle import FailureCounter, retry_after_seconds
+
+LOGIN_FAILED = "Invalid email or password"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+
+
+def normalise_email(email: str, required_suffix: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("Enter a valid email address", {"email": "not a valid email address"})
+    if required_suffix and not email.endswith(required_suffix.lower()):
+        raise InvalidInput(
+            f"Email must be a {required_suffix} address",
+            {"email": f"must end with {required_suffix}"},
+        )
+    return email
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    max_failures: int
+    window_seconds: int
+
+
+class UserService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        failures: FailureCounter,
+        limits: LoginLimits,
+        publisher: Publisher,
+        email_suffix: str,
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self.tokens = tokens
+        self._failures = failures
+        self._limits = limits
+        self._publisher = publisher
+        self._email_suffix = email_suffix
+
+    async def register(self, profile: dict[str, Any], password: str) -> tuple[User, str]:
+        email = normalise_email(profile.pop("email"), self._email_suffix)
+        password_hash = await self._hasher.hash(password)
+        new_user = NewUser(email=email, password_hash=password_hash, **profile)
+        async with self._uow() as uow:
+            user = await uow.users.add(new_user)  # a duplicate email raises Conflict
+            await uow.commit()
+        await self._publisher.publish(ProfileChanged(user.id))
+        return user, self.issue_token(user)
+
+    def issue_token(self, user: User) -> str:
+        return self.tokens.issue(user.id, user.email, user.token_version)
+
+    async def login(self, email: str, password: str, address: str) -> tuple[User, str]:
+        email = email.strip().lower()
+        keys = (f"login:account:{email}", f"login:address:{address}")
+        await self._refuse_if_throttled(keys)
+        async with self._uow() as uow:
+            credentials = await uow.users.credentials_by_email(email)
+        password_hash = credentials.password_hash if credentials else None
+        if credentials is None or not await self._hasher.verify(password, password_hash):
+            for key in keys:
+                await self._failures.record(key)
+            raise Unauthorized(LOGIN_FAILED)
+        await self._failures.reset(keys[0])
+        user = await self.get(credentials.user_id)
+        return user, self.issue_token(user)
+
+    async def _refuse_if_throttled(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            count, remaining = await self._failures.failures(key)
+            if count >= self._limits.max_failures:
+                retry_after = retry_after_seconds(remaining)
+                raise RateLimited(
+                    f"Too many failed logins; try again in {retry_after} seconds", retry_after
+                )
+
+    async def authenticate(self, token: str) -> User:
+        """The user a token belongs to; refuses tokens of deleted users or revoked versions."""
+        claims = self.tokens.decode(token)
+        async with self._uow() as uow:
+            user = await uow.users.get(claims.user_id)
+        if user is None or user.token_version != claims.version:
+            raise Unauthorized("Invalid authentication token")
+        return user
+
+    async def get(self, user_id: int) -> User:
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    async def list_page(self, after_id: int | None, limit: int) -> list[User]:
+        async with self._uow() as uow:
+            return await uow.users.list_page(after_id, limit)
+
+    async def update_profile(self, user_id: int, changes: dict[str, Any]) -> User:
+        async with self._uow() as uow:
+            user = await uow.users.update_profile(user_id, changes)
+            if user is None:
+                raise NotFound("User not found")
+            await uow.commit()
+        await self._publisher.publish(ProfileChanged(user_id))
+        return user
+
+    async def rotate_calendar_token(self, user_id: int) -> User:
+        async with self._uow() as uow:
+            await uow.users.set_calendar_token(user_id, new_calendar_token())
+            user = await uow.users.get(user_id)
+            await uow.commit()
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    async def logout_everywhere(self, user_id: int) -> None:
+        async with self._uow() as uow:
+            await uow.users.bump_token_version(user_id)
+            await uow.commit()
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+
+def public_view(user: User) -> User:
+    """What other users may see: no email, no secrets."""
+    return replace(user, email="", calendar_token="")
+
+
+__all__ = ["Conflict", "LoginLimits", "UserService", "normalise_email", "public_view"]

@@ -1,0 +1,79 @@
+"""Process entry point: `python server.py serve|migrate` (see README)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+
+from api.observability import configure_logging
+from settings import ConfigError, Settings, load_settings, resolve_jwt_secret
+
+log = logging.getLogger("studysync.server")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        args.config, host=getattr(args, "host", None), port=getattr(args, "port", None)
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app import create_app
+    from storage.migrate import upgrade_blocking
+
+    settings = resolve_jwt_secret(_settings(args))
+    configure_logging(settings.log_level, settings.log_json)
+    if not args.no_migrate:
+        upgrade_blocking(settings.database_url)
+    log.info("serving on http://%s:%s", settings.host, settings.port)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade_blocking
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    upgrade_blocking(settings.database_url)
+    log.info("database is at the newest schema")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="server.py", description="StudySync server")
+    parser.add_argument("--config", help="path to a config.toml (default: the project's)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP + Socket.IO server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--config", dest="config", default=argparse.SUPPRESS)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument("--config", dest="config", default=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as error:
+        sys.stderr.write(f"configuration error: {error}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

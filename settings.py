@@ -1,0 +1,142 @@
+"""The one configuration reader: config.toml, then environment variables, then explicit arguments."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_CONFIG = PROJECT_DIR / "config.toml"
+MIN_SECRET_LENGTH = 32
+
+ENV_OVERRIDES = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "REDIS_PREFIX": "redis_prefix",
+    "JWT_SECRET_KEY": "jwt_secret",
+    "HOST": "host",
+    "PORT": "port",
+    "STUDYSYNC_ENVIRONMENT": "environment",
+    "LOG_LEVEL": "log_level",
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot start a server."""
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    max_failures: int = 5
+    window_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    max_content_chars: int = 4000
+    send_rate_per_minute: int = 120
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    model: str = ""
+    embedder: str = "sentence-transformers"
+    weight_subjects: float = 0.4
+    weight_schedule: float = 0.3
+    weight_style: float = 0.2
+    weight_performance: float = 0.1
+    threshold: float = 0.5
+    model_wait_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    database_url: str = "sqlite+aiosqlite:///studysync.db"
+    redis_url: str = ""
+    redis_prefix: str = "studysync"
+    jwt_secret: str = ""
+    jwt_secret_file: str = ".jwt-secret"
+    jwt_expiry_hours: int = 168
+    email_domain_suffix: str = ".edu"
+    bcrypt_rounds: int = 12
+    max_body_bytes: int = 1_048_576
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    log_json: bool = False
+    login_throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    matching: MatchingSettings = field(default_factory=MatchingSettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+_SECTIONS = {"login_throttle": ThrottleSettings, "chat": ChatSettings, "matching": MatchingSettings}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}.get(name)
+    if kind == "int":
+        return int(value)
+    if kind == "bool" and isinstance(value, str):
+        return value.lower() in {"1", "true", "yes", "on"}
+    if name == "cors_origins":
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(item.strip() for item in items if item.strip())
+    return value
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    **explicit: Any,
+) -> Settings:
+    """Build settings from the config file, the environment, then explicit non-None arguments."""
+    environ = dict(os.environ if environ is None else environ)
+    path = Path(config_path) if config_path else DEFAULT_CONFIG
+    raw: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            values[key] = _SECTIONS[key](**value)
+        elif key in {f.name for f in fields(Settings)}:
+            values[key] = _coerce(key, value)
+        else:
+            raise ConfigError(f"unknown setting {key!r} in {path}")
+    for env_name, key in ENV_OVERRIDES.items():
+        if environ.get(env_name):
+            values[key] = _coerce(key, environ[env_name])
+    values.update({k: _coerce(k, v) for k, v in explicit.items() if v is not None})
+    return Settings(**values)
+
+
+def resolve_jwt_secret(settings: Settings) -> Settings:
+    """Return settings with a usable JWT secret, or refuse to start in production.
+
+    Development installs get a random secret generated once and kept in a local file, so tokens
+    survive restarts without anyone shipping a hard-coded default.
+    """
+    if settings.jwt_secret:
+        if settings.is_production and len(settings.jwt_secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"JWT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return settings
+    if settings.is_production:
+        raise ConfigError("JWT_SECRET_KEY is required when environment = 'production'")
+    secret_path = Path(settings.jwt_secret_file)
+    if not secret_path.is_absolute():
+        secret_path = PROJECT_DIR / secret_path
+    if not secret_path.exists():
+        secret_path.write_text(secrets.token_urlsafe(48))
+        secret_path.chmod(0o600)
+    return settings.with_overrides(jwt_secret=secret_path.read_text().strip())

@@ -1,0 +1,43 @@
+"""Alembic environment: runs migrations over the async engine the application uses."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import context
+
+from storage.engine import create_engine
+from storage.tables import metadata
+
+
+def _run(connection: Any) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    asyncio.run(_run_async(context.config.get_main_option("sqlalchemy.url")))
+
+
+main()

@@ -1,0 +1,12 @@
+"""Repositories by unit-of-work attribute name. Each takes the unit of work's connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from storage.repositories.users import SqlUserRepository
+
+REPOSITORIES: dict[str, Callable[[Any], Any]] = {
+    "users": SqlUserRepository,
+}

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import exc, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.errors import Conflict
+from domain.models import Credentials, NewUser, User
+from storage.tables import users
+from storage.types import utcnow
+
+PROFILE_COLUMNS = {
+    "name",
+    "university",
+    "major",
+    "year",
+    "learning_style",
+    "subjects",
+    "study_environments",
+    "study_methods",
+    "schedule",
+    "performance_level",
+    "group_preferences",
+    "timezone",
+}
+
+
+def user_from_row(row: Row[Any]) -> User:
+    m = row._mapping
+    return User(
+        id=m["id"],
+        email=m["email"],
+        name=m["name"],
+        university=m["university"],
+        major=m["major"],
+        year=m["year"],
+        learning_style=m["learning_style"],
+        subjects=list(m["subjects"]),
+        study_environments=list(m["study_environments"]),
+        study_methods=list(m["study_methods"]),
+        schedule=dict(m["schedule"]),
+        performance_level=m["performance_level"],
+        group_preferences=dict(m["group_preferences"]),
+        timezone=m["timezone"],
+        calendar_token=m["calendar_token"],
+        token_version=m["token_version"],
+        total_minutes=m["total_minutes"],
+        current_attempt_id=m["current_attempt_id"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+_USER_COLUMNS = [c for c in users.c if c.name != "password_hash"]
+
+
+class SqlUserRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(self, new_user: NewUser) -> User:
+        now = utcnow()
+        values = {**new_user.__dict__, "created_at": now, "updated_at": now}
+        try:
+            async with self._db.begin_nested():
+                result = await self._db.execute(insert(users).values(**values))
+        except exc.IntegrityError as error:
+            raise Conflict(
+                "An account with this email already exists", {"email": "already registered"}
+            ) from error
+        user = await self.get(result.inserted_primary_key[0])
+        assert user is not None
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        row = (await self._db.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
+        return user_from_row(row) if row else None
+
+    async def get_many(self, user_ids: Sequence[int]) -> list[User]:
+        if not user_ids:
+            return []
+        rows = await self._db.execute(select(*_USER_COLUMNS).where(users.c.id.in_(user_ids)))
+        return [user_from_row(row) for row in rows]
+
+    async def list_page(self, after_id: int | None, limit: int) -> list[User]:
+        query = select(*_USER_COLUMNS).order_by(users.c.id).limit(limit)
+        if after_id is not None:
+            query = query.where(users.c.id > after_id)
+        return [user_from_row(row) for row in await self._db.execute(query)]
+
+    async def credentials_by_email(self, email: str) -> Credentials | None:
+        query = select(users.c.id, users.c.password_hash, users.c.token_version).where(
+            users.c.email == email
+        )
+        row = (await self._db.execute(query)).first()
+        return Credentials(row.id, row.password_hash, row.token_version) if row else None
+
+    async def update_profile(self, user_id: int, changes: dict[str, Any]) -> User | None:
+        unknown = set(changes) - PROFILE_COLUMNS
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")
+        if changes:
+            await self._db.execute(
+                update(users).where(users.c.id == user_id).values(**changes, updated_at=utcnow())
+            )
+        return await self.get(user_id)
+
+    async def bump_token_version(self, user_id: int) -> None:
+        await self._db.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(token_version=users.c.token_version + 1)
+        )
+
+    async def set_calendar_token(self, user_id: int, token: str) -> None:
+        await self._db.execute(
+            update(users).where(users.c.id == user_id).values(calendar_token=token)
+        )

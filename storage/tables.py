@@ -1,0 +1,259 @@
+"""The schema (SQLAlchemy Core). Alembic migrations create it; a test checks they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import Emoji, Id, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> Column[int]:
+    return Column(name, Id, ForeignKey(target, ondelete=ondelete), nullable=nullable)
+
+
+def _created() -> Column[object]:
+    return Column("created_at", UTCDateTime(), nullable=False)
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("university", String(150), nullable=False, default=""),
+    Column("major", String(100), nullable=False, default=""),
+    Column("year", String(50), nullable=False, default=""),
+    Column("learning_style", Text, nullable=False, default=""),
+    Column("subjects", JSON, nullable=False),
+    Column("study_environments", JSON, nullable=False),
+    Column("study_methods", JSON, nullable=False),
+    Column("schedule", JSON, nullable=False),
+    Column("performance_level", SmallInteger, nullable=False, default=3),
+    Column("group_preferences", JSON, nullable=False),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("calendar_token", String(64), nullable=False, unique=True),
+    Column("token_version", Integer, nullable=False, default=0),
+    Column("total_minutes", Integer, nullable=False, default=0),
+    # The attempt shown as "current"; the FK is added after the table (the two tables cycle).
+    Column(
+        "current_attempt_id",
+        Id,
+        ForeignKey(
+            "constellation_attempts.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            name="fk_users_current_attempt_id_constellation_attempts",
+        ),
+        nullable=True,
+    ),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("performance_level BETWEEN 1 AND 5", name="performance_range"),
+)
+
+user_embeddings = Table(
+    "user_embeddings",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("text_sha256", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, L2-normalised
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+study_groups = Table(
+    "study_groups",
+    metadata,
+    _id(),
+    Column("title", String(100), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("schedule", String(200), nullable=False, default="Flexible"),
+    Column("location", String(200), nullable=False, default="TBD"),
+    Column("max_members", Integer, nullable=False, default=6),
+    Column("join_policy", String(16), nullable=False, default="open"),
+    Column("status", String(16), nullable=False, default="active"),
+    _fk("leader_id", "users.id", ondelete="RESTRICT"),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("max_members BETWEEN 2 AND 50", name="max_members_range"),
+    CheckConstraint("join_policy IN ('open', 'approval')", name="join_policy_values"),
+    CheckConstraint("status IN ('active', 'closed')", name="status_values"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    _id(),
+    _fk("group_id", "study_groups.id"),
+    _fk("user_id", "users.id"),
+    Column("role", String(16), nullable=False, default="member"),
+    Column("status", String(16), nullable=False, default="active"),
+    # Read marker: the newest message id this member has read in the group.
+    Column("last_read_message_id", Id, nullable=True),
+    Column("joined_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("group_id", "user_id"),
+    Index(None, "user_id", "status"),
+    CheckConstraint("role IN ('leader', 'member')", name="role_values"),
+    CheckConstraint("status IN ('active', 'pending')", name="status_values"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    _id(),  # auto-increment: ids sort in creation order, which makes them the history cursor
+    _fk("group_id", "study_groups.id"),
+    _fk("user_id", "users.id"),
+    Column("content", Text, nullable=False),
+    Column("message_type", String(16), nullable=False, default="text"),
+    Column("image_url", String(2048), nullable=True),
+    Column("client_id", String(64), nullable=True),
+    _created(),
+    Column("edited_at", UTCDateTime(), nullable=True),
+    # Retried sends with the same clientId hit this constraint (NULL client ids never collide).
+    UniqueConstraint("group_id", "user_id", "client_id"),
+    Index(None, "group_id", "id"),
+    CheckConstraint(
+        "message_type IN ('text', 'image', 'announcement')", name="message_type_values"
+    ),
+)
+
+message_reactions = Table(
+    "message_reactions",
+    metadata,
+    _id(),
+    _fk("message_id", "messages.id"),
+    _fk("user_id", "users.id"),
+    Column("emoji", Emoji(), nullable=False),
+    _created(),
+    UniqueConstraint("message_id", "user_id", "emoji"),
+)
+
+group_sessions = Table(
+    "group_sessions",
+    metadata,
+    _id(),
+    _fk("group_id", "study_groups.id"),
+    _fk("created_by", "users.id"),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("location", String(200), nullable=False),
+    Column("scheduled_time", UTCDateTime(), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("status", String(16), nullable=False, default="scheduled"),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "group_id", "scheduled_time"),
+    CheckConstraint("duration_minutes BETWEEN 1 AND 1440", name="duration_range"),
+    CheckConstraint("status IN ('scheduled', 'cancelled')", name="status_values"),
+)
+
+session_rsvps = Table(
+    "session_rsvps",
+    metadata,
+    _id(),
+    _fk("session_id", "group_sessions.id"),
+    _fk("user_id", "users.id"),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("session_id", "user_id"),
+    CheckConstraint("status IN ('going', 'maybe', 'not_going')", name="status_values"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    Column("type", String(32), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("message", String(500), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("read", Boolean, nullable=False, default=False),
+    _created(),
+    Index(None, "user_id", "id"),
+)
+
+constellations = Table(
+    "constellations",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False),
+    Column("weight", Integer, nullable=False),
+    _fk("created_by", "users.id", ondelete="SET NULL", nullable=True),
+    _created(),
+    CheckConstraint("weight BETWEEN 1 AND 100", name="weight_range"),
+)
+
+constellation_attempts = Table(
+    "constellation_attempts",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    _fk("constellation_id", "constellations.id", ondelete="RESTRICT"),
+    Column("stars_completed", Integer, nullable=False, default=0),
+    Column("completed_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index(None, "user_id", "id"),
+)
+
+focus_sessions = Table(
+    "focus_sessions",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    _fk("constellation_attempt_id", "constellation_attempts.id"),
+    Column("minutes", Integer, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("completed_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index(None, "user_id", "status"),
+    CheckConstraint("minutes BETWEEN 1 AND 600", name="minutes_range"),
+    CheckConstraint("status IN ('pending', 'completed', 'cancelled')", name="status_values"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    _fk("constellation_id", "constellations.id", ondelete="RESTRICT"),
+    Column("post_type", String(16), nullable=False),
+    Column("message", Text, nullable=True),
+    Column("study_duration", Integer, nullable=True),
+    _created(),
+    Index(None, "user_id", "id"),
+    CheckConstraint(
+        "post_type IN ('completion', 'progress', 'streak', 'milestone')", name="post_type_values"
+    ),
+)

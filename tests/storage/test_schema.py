@@ -1,0 +1,62 @@
+"""Migrations are the only way the schema is made; they must agree with the models."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import exc, insert, text
+
+from storage.engine import create_engine
+from storage.tables import metadata, users
+from storage.types import utcnow
+
+
+def _diff(connection):
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, metadata)
+
+
+async def test_migrated_schema_matches_models(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(_diff)
+    finally:
+        await engine.dispose()
+    assert differences == []
+
+
+async def test_foreign_keys_are_enforced(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(exc.IntegrityError):
+                await connection.execute(
+                    text(
+                        "INSERT INTO group_members (group_id, user_id, role, status, joined_at) "
+                        "VALUES (424242, 424242, 'member', 'active', '2026-01-01 00:00:00')"
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+async def test_emoji_and_utf8mb4_round_trip(database_url: str) -> None:
+    engine = create_engine(database_url)
+    now = utcnow()
+    name = "Zoë 李 🎓🧪"
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(users).values(
+                    email="u@uni.edu", password_hash="x", name=name, learning_style="",
+                    subjects=[], study_environments=[], study_methods=[], schedule={},
+                    group_preferences={}, calendar_token="t", created_at=now, updated_at=now,
+                )
+            )
+            stored = (await connection.execute(text("SELECT name FROM users"))).scalar_one()
+            await connection.execute(text("DELETE FROM users"))
+    finally:
+        await engine.dispose()
+    assert stored == name

