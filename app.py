@@ -10,13 +10,14 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from api import accounts, health, openapi, users
+from api import accounts, health, notifications, openapi, users
 from api.errors import error_middleware
 from api.keys import (
     DATABASE_PING,
     ENDPOINTS,
     ENGINE,
     METRICS,
+    NOTIFICATIONS,
     MODEL_STATE,
     OVERRIDES,
     PUBLISHER,
@@ -26,7 +27,8 @@ from api.keys import (
     USERS,
 )
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
-from domain.ports import NullPublisher
+from domain.bus import EventBus
+from domain.notifications import NotificationService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import MemoryFailureCounter
 from domain.users import LoginLimits, UserService
@@ -37,7 +39,13 @@ from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
-ROUTE_TABLES = [health.routes, openapi.routes, accounts.routes, users.routes]
+ROUTE_TABLES = [
+    health.routes,
+    openapi.routes,
+    accounts.routes,
+    users.routes,
+    notifications.routes,
+]
 
 
 def create_app(settings: Settings, *, overrides: Mapping[str, Any] | None = None) -> web.Application:
@@ -89,7 +97,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         if app[REDIS] is not None
         else MemoryFailureCounter(throttle.window_seconds)
     )
-    app[PUBLISHER] = app[OVERRIDES].get("publisher", NullPublisher())
+    bus = EventBus()
+    app[PUBLISHER] = bus
     app[USERS] = UserService(
         app[UOW],
         PasswordHasher(settings.bcrypt_rounds),
@@ -99,6 +108,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         app[PUBLISHER],
         settings.email_domain_suffix,
     )
+    app[NOTIFICATIONS] = NotificationService(app[UOW])
     yield
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.bus import EventBus
+from domain.notifications import NotificationService
+from domain.ports import UnitOfWorkFactory
 from domain.users import UserService
 from settings import Settings
 
@@ -15,7 +17,8 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", Any)  # storage's AsyncEngine; only app.py and storage touch it
 DATABASE_PING = web.AppKey("database_ping", Any)  # async () -> None, raises when down
 UOW = web.AppKey("uow", UnitOfWorkFactory)
-PUBLISHER = web.AppKey("publisher", Publisher)
+PUBLISHER = web.AppKey("publisher", EventBus)  # subscribe() at start-up; services publish
+NOTIFICATIONS = web.AppKey("notifications", NotificationService)
 USERS = web.AppKey("users", UserService)
 REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.users import SqlUserRepository
 
 REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "users": SqlUserRepository,
+    "notifications": SqlNotificationRepository,
 }

@@ -1,0 +1,50 @@
+"""Notifications for the caller (the StudySync mobile client polls these)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.keys import NOTIFICATIONS
+from api.routing import Routes, current_user, ok, parse_query, path_id
+from api.schemas import MAX_PAGE
+from domain.notifications import Notification
+
+routes = Routes("notifications")
+
+
+class NotificationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    before: int | None = Field(None, ge=1)
+
+
+def notification_json(item: Notification) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "type": item.type,
+        "title": item.title,
+        "message": item.message,
+        "data": item.data,
+        "read": item.read,
+        "createdAt": item.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+@routes.get("/api/notifications", query=NotificationQuery, summary="The caller's notifications")
+async def list_notifications(request: web.Request) -> web.Response:
+    query = parse_query(request, NotificationQuery)
+    items, unread = await request.app[NOTIFICATIONS].list_for(
+        current_user(request).id, query.before, query.limit
+    )
+    return ok(notifications=[notification_json(item) for item in items], unreadCount=unread)
+
+
+@routes.post("/api/notifications/{notification_id}/read", summary="Mark a notification read")
+async def mark_read(request: web.Request) -> web.Response:
+    notification_id = path_id(request, "notification_id")
+    await request.app[NOTIFICATIONS].mark_read(current_user(request).id, notification_id)
+    return ok(id=notification_id, read=True)
