@@ -1,0 +1,107 @@
+"""The process interface: `python server.py serve` on the embedded defaults, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not start listening")
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
+        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n'
+        '[matching]\nembedder = "hashing"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT"}}
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_serving(process, port, tmp_path / "server.log")
+        yield f"http://127.0.0.1:{port}", tmp_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+async def test_serve_migrates_then_register_and_login_work(server) -> None:
+    base, data_dir = server
+    async with aiohttp.ClientSession() as http:
+        body = {"name": "Cli User", "email": "cli@uni.edu", "password": "long enough"}
+        async with http.post(f"{base}/api/auth/register", json=body) as response:
+            assert response.status == 201
+        login = {"email": "cli@uni.edu", "password": "long enough"}
+        async with http.post(f"{base}/api/auth/login", json=login) as response:
+            assert response.status == 200
+            token = (await response.json())["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.get(f"{base}/api/auth/me", headers=headers) as response:
+            assert (await response.json())["user"]["email"] == "cli@uni.edu"
+    assert (data_dir / "secret").exists()
+
+
+def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET_KEY"}
+    env["STUDYSYNC_ENVIRONMENT"] = "production"
+    config = tmp_path / "config.toml"
+    config.write_text(f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n')
+    result = subprocess.run(
+        [sys.executable, "server.py", "serve", "--config", str(config), "--port", str(free_port())],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "JWT_SECRET_KEY is required" in result.stderr
+
+
+def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
+    database = tmp_path / "m.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    result = subprocess.run(
+        [sys.executable, "server.py", "migrate"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    import sqlite3
+
+    tables = {row[0] for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master")}
+    assert {"users", "messages", "posts", "alembic_version"} <= tables
