@@ -22,18 +22,39 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app import create_app
     from storage.migrate import upgrade_blocking
 
     settings = resolve_jwt_secret(_settings(args))
     configure_logging(settings.log_level, settings.log_json)
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if args.workers > 1 and not settings.redis_url:
+        raise ConfigError("--workers > 1 needs REDIS_URL: workers share events through Redis")
     if not args.no_migrate:
         upgrade_blocking(settings.database_url)
+    if args.workers == 1:
+        run_worker(settings, reuse_port=False)
+        return 0
+    from supervisor import supervise
+
+    return supervise(settings, args.workers, run_worker)
+
+
+def run_worker(settings: Settings, reuse_port: bool = True) -> None:
+    """One server process. With several workers each binds the port with SO_REUSEPORT and the
+    kernel spreads new connections between them."""
+    from app import create_app
+
+    configure_logging(settings.log_level, settings.log_json)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        reuse_port=reuse_port or None,
+        print=None,
+        access_log=None,
     )
-    return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -61,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--config", dest="config", default=argparse.SUPPRESS)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the port (needs Redis)"
+    )
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("--config", dest="config", default=argparse.SUPPRESS)
     return parser

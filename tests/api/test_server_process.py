@@ -105,3 +105,49 @@ def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
 
     tables = {row[0] for row in sqlite3.connect(database).execute("SELECT name FROM sqlite_master")}
     assert {"users", "messages", "posts", "alembic_version"} <= tables
+
+
+def test_several_workers_need_redis(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
+        f'jwt_secret_file = "{tmp_path}/secret"\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "server.py", "serve", "--workers", "2", "--config", str(config)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "needs REDIS_URL" in result.stderr
+
+
+async def test_two_workers_share_the_port(tmp_path: Path) -> None:
+    from tests.services import REDIS_URL, redis_prefix, require_service
+
+    require_service("Redis", "127.0.0.1", 6379)
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
+        f'jwt_secret_file = "{tmp_path}/secret"\nredis_prefix = "{redis_prefix()}"\n'
+        '[matching]\nembedder = "hashing"\n'
+    )
+    env = {**os.environ, "REDIS_URL": REDIS_URL}
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "server.py", "serve", "--workers", "2", "--port", str(port),
+             "--config", str(config)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_serving(process, port, log_path)
+            async with aiohttp.ClientSession() as http:
+                for _ in range(10):
+                    async with http.get(f"http://127.0.0.1:{port}/api/health") as response:
+                        assert (await response.json())["redis"] == "connected"
+        finally:
+            process.terminate()
+            assert process.wait(timeout=30) == 0
+    assert log_path.read_text().count("started worker-") == 2
