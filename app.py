@@ -17,8 +17,8 @@ from api.keys import (
     ENDPOINTS,
     ENGINE,
     METRICS,
-    NOTIFICATIONS,
     MODEL_STATE,
+    NOTIFICATIONS,
     OVERRIDES,
     PUBLISHER,
     REDIS,
@@ -48,7 +48,9 @@ ROUTE_TABLES = [
 ]
 
 
-def create_app(settings: Settings, *, overrides: Mapping[str, Any] | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, overrides: Mapping[str, Any] | None = None
+) -> web.Application:
     """Build the application. `overrides` lets tests swap parts (e.g. {"migrate": True})."""
     registry = CollectorRegistry()
     app = web.Application(
@@ -93,7 +95,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     throttle = settings.login_throttle
     failures = (
-        RedisFailureCounter(app[REDIS], f"{settings.redis_prefix}:throttle", throttle.window_seconds)
+        RedisFailureCounter(
+            app[REDIS], f"{settings.redis_prefix}:throttle", throttle.window_seconds
+        )
         if app[REDIS] is not None
         else MemoryFailureCounter(throttle.window_seconds)
     )

@@ -1,4 +1,4 @@
-"""The one configuration reader: config.toml, then environment variables, then explicit arguments."""
+"""The one configuration reader: config.toml, then environment, then explicit arguments."""
 
 from __future__ import annotations
 

@@ -7,14 +7,20 @@ from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from aiohttp import web
-from pydantic import AliasChoices, Field, StrictInt, StringConstraints, field_validator
-from pydantic import model_validator
+from matching.profile import schedule_mask
+from pydantic import (
+    AliasChoices,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from api.keys import USERS
 from api.routing import Routes, current_user, dump, ok, parse_body
 from api.schemas import CamelIn, CamelOut, Label
 from domain.models import User
-from matching.profile import schedule_mask
 
 routes = Routes("accounts")
 
@@ -48,11 +54,17 @@ class ProfileFields(CamelIn):
     study_methods: list[Label] | None = _alias("studyMethods", "study_methods")
     schedule: dict[str, list[Label]] | None = _alias("schedule", "availability")
     performance_level: StrictInt | None = Field(
-        default=None, ge=1, le=5, validation_alias=AliasChoices("performanceLevel", "performance_level")
+        default=None,
+        ge=1,
+        le=5,
+        validation_alias=AliasChoices("performanceLevel", "performance_level"),
     )
     group_preferences: GroupPreferences | None = _alias("groupPreferences", "group_preferences")
     preferred_group_size: StrictInt | None = Field(
-        default=None, ge=2, le=50, validation_alias=AliasChoices("preferredGroupSize", "preferred_group_size")
+        default=None,
+        ge=2,
+        le=50,
+        validation_alias=AliasChoices("preferredGroupSize", "preferred_group_size"),
     )
     study_preferences: list[Label] | None = _alias("studyPreferences", "study_preferences")
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -77,8 +89,17 @@ class ProfileFields(CamelIn):
         changes = {
             key: getattr(self, key)
             for key in (
-                "name", "university", "major", "year", "learning_style", "subjects",
-                "study_environments", "study_methods", "schedule", "performance_level", "timezone",
+                "name",
+                "university",
+                "major",
+                "year",
+                "learning_style",
+                "subjects",
+                "study_environments",
+                "study_methods",
+                "schedule",
+                "performance_level",
+                "timezone",
             )
             if key in sent and getattr(self, key) is not None
         }
@@ -113,7 +134,9 @@ class RegisterIn(ProfileFields):
 
 class LoginIn(CamelIn):
     email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=False)]
+    password: Annotated[
+        str, StringConstraints(min_length=1, max_length=128, strip_whitespace=False)
+    ]
 
 
 class ProfilePatch(ProfileFields):
@@ -179,10 +202,14 @@ async def _register(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/auth/login", auth=False, body=LoginIn, summary="Exchange credentials for a token")
+@routes.post(
+    "/api/auth/login", auth=False, body=LoginIn, summary="Exchange credentials for a token"
+)
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginIn)
-    user, token = await request.app[USERS].login(body.email, body.password, _client_address(request))
+    user, token = await request.app[USERS].login(
+        body.email, body.password, _client_address(request)
+    )
     return ok(message="Login successful", token=token, user=user_json(user, private=True))
 
 

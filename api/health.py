@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+
 from api.keys import DATABASE_PING, MODEL_STATE, REDIS
 from api.routing import Routes, json_response
 

@@ -60,11 +60,15 @@ def configure_logging(level: str, as_json: bool) -> None:
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
-            "studysync_http_requests", "HTTP requests", ["method", "route", "status"],
+            "studysync_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=registry,
         )
         self.latency = Histogram(
-            "studysync_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "studysync_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=registry,
         )
 

@@ -73,14 +73,18 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
-        "operationId": endpoint.method.lower() + "_" + re.sub(r"\W+", "_", endpoint.path).strip("_"),
+        "operationId": endpoint.method.lower()
+        + "_"
+        + re.sub(r"\W+", "_", endpoint.path).strip("_"),
         "parameters": parameters,
         "responses": responses,
     }
     if endpoint.body is not None:
         operation["requestBody"] = {
             "required": False,
-            "content": {"application/json": {"schema": _schema(endpoint.body, components, "validation")}},
+            "content": {
+                "application/json": {"schema": _schema(endpoint.body, components, "validation")}
+            },
         }
     if endpoint.auth:
         operation["security"] = [{"bearer": []}]
@@ -99,7 +103,9 @@ def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }
 

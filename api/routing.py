@@ -56,7 +56,9 @@ class Routes:
         def register(handler: Handler) -> Handler:
             wrapped = _require_auth(handler) if auth else handler
             self.endpoints.append(
-                Endpoint(method, path, wrapped, summary, self.tag, auth, body, query, response, status)
+                Endpoint(
+                    method, path, wrapped, summary, self.tag, auth, body, query, response, status
+                )
             )
             return handler
 

@@ -15,7 +15,9 @@ from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import FailureCounter, retry_after_seconds
 
 LOGIN_FAILED = "Invalid email or password"
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+_EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
 
 
 def normalise_email(email: str, required_suffix: str) -> str:
@@ -138,7 +140,6 @@ class UserService:
 
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(24)
-
 
 
 def public_view(user: User) -> User:

@@ -35,7 +35,9 @@ def _id() -> Column[int]:
     return Column("id", Id, primary_key=True, autoincrement=True)
 
 
-def _fk(name: str, target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> Column[int]:
+def _fk(
+    name: str, target: str, *, ondelete: str = "CASCADE", nullable: bool = False
+) -> Column[int]:
     return Column(name, Id, ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 

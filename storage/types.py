@@ -42,5 +42,3 @@ def utcnow() -> datetime:
 def Emoji() -> String:  # noqa: N802 - reads like a type in table definitions
     # Binary collation: the default utf8mb4 collations treat many different emoji as equal.
     return String(32).with_variant(mysql.VARCHAR(32, collation="utf8mb4_bin"), "mysql")
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -55,10 +56,8 @@ class SqlUnitOfWork:
 
     async def _close(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(exc.SQLAlchemyError, OSError):
                 await self._connection.close()  # rolls back anything not committed
-            except (exc.SQLAlchemyError, OSError):
-                pass
             self._connection = None
 
 

@@ -21,8 +21,15 @@ class SqlNotificationRepository:
             return
         now = utcnow()
         rows: list[dict[str, Any]] = [
-            {"user_id": user_id, "type": note.type, "title": note.title[:200],
-             "message": note.message[:500], "data": note.data, "read": False, "created_at": now}
+            {
+                "user_id": user_id,
+                "type": note.type,
+                "title": note.title[:200],
+                "message": note.message[:500],
+                "data": note.data,
+                "read": False,
+                "created_at": now,
+            }
             for user_id in user_ids
         ]
         await self._db.execute(insert(notifications), rows)

@@ -108,8 +108,12 @@ async def test_login_success_and_generic_failure(client) -> None:
     assert ok.status == 200
     body = await ok.json()
     assert body["success"] is True and body["user"]["email"] == "login@uni.edu"
-    wrong = await client.post("/api/auth/login", json={"email": "login@uni.edu", "password": "nope1234"})
-    unknown = await client.post("/api/auth/login", json={"email": "ghost@uni.edu", "password": "nope1234"})
+    wrong = await client.post(
+        "/api/auth/login", json={"email": "login@uni.edu", "password": "nope1234"}
+    )
+    unknown = await client.post(
+        "/api/auth/login", json={"email": "ghost@uni.edu", "password": "nope1234"}
+    )
     first = await expect_error(wrong, 401, "unauthorized")
     second = await expect_error(unknown, 401, "unauthorized")
     assert first["message"] == second["message"] == "Invalid email or password"
@@ -134,7 +138,9 @@ async def test_token_rules(client) -> None:
     account = await register(client)
     user_id = account["user"]["id"]
     now = int(time.time())
-    expired = jwt.encode({"sub": str(user_id), "iat": now - 100, "exp": now - 10}, TEST_SECRET, "HS256")
+    expired = jwt.encode(
+        {"sub": str(user_id), "iat": now - 100, "exp": now - 10}, TEST_SECRET, "HS256"
+    )
     other_key = jwt.encode({"sub": str(user_id), "iat": now, "exp": now + 60}, "k" * 40, "HS256")
     unsigned = jwt.encode({"sub": str(user_id), "iat": now, "exp": now + 60}, None, "none")
     for token in (expired, other_key, unsigned, "garbage", ""):
@@ -157,14 +163,17 @@ async def test_logout_everywhere_revokes_tokens(client) -> None:
 async def test_patch_profile_changes_only_sent_fields(client) -> None:
     account = await register(client)
     response = await client.patch(
-        "/api/auth/me", json={"major": "Physics", "learningStyle": "solo reading"},
+        "/api/auth/me",
+        json={"major": "Physics", "learningStyle": "solo reading"},
         headers=account["headers"],
     )
     assert response.status == 200, await response.text()
     user = (await response.json())["user"]
     assert user["major"] == "Physics" and user["learningStyle"] == "solo reading"
     assert user["subjects"] == account["user"]["subjects"]
-    bad = await client.patch("/api/auth/me", json={"email": "x@uni.edu"}, headers=account["headers"])
+    bad = await client.patch(
+        "/api/auth/me", json={"email": "x@uni.edu"}, headers=account["headers"]
+    )
     await expect_error(bad, 422, "invalid_input")
     me = await client.get("/api/auth/profile", headers=account["headers"])
     assert (await me.json())["user"]["major"] == "Physics"
@@ -178,7 +187,11 @@ async def test_public_user_profile_hides_private_fields(client) -> None:
     assert body["success"] is True
     assert body["id"] == alice["user"]["id"] and body["display_name"] == alice["user"]["name"]
     assert body["user"]["email"] is None and "calendarToken" not in body["user"]
-    own = await (await client.get(f"/api/users/{bob['user']['id']}/", headers=bob["headers"])).json()
+    own = await (
+        await client.get(f"/api/users/{bob['user']['id']}/", headers=bob["headers"])
+    ).json()
     assert own["user"]["email"] == bob["user"]["email"]
-    await expect_error(await client.get("/api/users/999999", headers=bob["headers"]), 404, "not_found")
+    await expect_error(
+        await client.get("/api/users/999999", headers=bob["headers"]), 404, "not_found"
+    )
     await expect_error(await client.get("/api/users/abc", headers=bob["headers"]), 422)

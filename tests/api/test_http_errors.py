@@ -19,7 +19,8 @@ async def test_non_object_json_is_400(client) -> None:
 
 async def test_wrong_content_type_is_415(client) -> None:
     response = await client.post(
-        "/api/auth/login", data=b"email=a&password=b",
+        "/api/auth/login",
+        data=b"email=a&password=b",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     await expect_error(response, 415, "unsupported_media_type")
@@ -28,7 +29,8 @@ async def test_wrong_content_type_is_415(client) -> None:
 async def test_oversized_body_is_413(make_client) -> None:
     client = await make_client(max_body_bytes=1024)
     response = await client.post(
-        "/api/auth/login", data=b'{"email": "' + b"a" * 4096 + b'"}',
+        "/api/auth/login",
+        data=b'{"email": "' + b"a" * 4096 + b'"}',
         headers={"Content-Type": "application/json"},
     )
     await expect_error(response, 413, "payload_too_large")

@@ -33,5 +33,9 @@ async def test_list_and_mark_read_only_own(client, database_url) -> None:
     assert response.status == 200
     body = await (await client.get("/api/notifications?limit=1", headers=alice["headers"])).json()
     assert body["unreadCount"] == 1 and len(body["notifications"]) == 1
-    await expect_error(await client.get("/api/notifications?limit=0", headers=alice["headers"]), 422)
-    await expect_error(await client.get("/api/notifications?limit=201", headers=alice["headers"]), 422)
+    await expect_error(
+        await client.get("/api/notifications?limit=0", headers=alice["headers"]), 422
+    )
+    await expect_error(
+        await client.get("/api/notifications?limit=201", headers=alice["headers"]), 422
+    )

@@ -49,7 +49,10 @@ def server(tmp_path: Path):
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_serving(process, port, tmp_path / "server.log")
@@ -87,7 +90,11 @@ def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:
     config.write_text(f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n')
     result = subprocess.run(
         [sys.executable, "server.py", "serve", "--config", str(config), "--port", str(free_port())],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "JWT_SECRET_KEY is required" in result.stderr
@@ -97,8 +104,12 @@ def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     database = tmp_path / "m.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
     result = subprocess.run(
-        [sys.executable, "server.py", "migrate"], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, "server.py", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     import sqlite3
@@ -116,7 +127,11 @@ def test_several_workers_need_redis(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [sys.executable, "server.py", "serve", "--workers", "2", "--config", str(config)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "needs REDIS_URL" in result.stderr
@@ -137,9 +152,21 @@ async def test_two_workers_share_the_port(tmp_path: Path) -> None:
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "server.py", "serve", "--workers", "2", "--port", str(port),
-             "--config", str(config)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "server.py",
+                "serve",
+                "--workers",
+                "2",
+                "--port",
+                str(port),
+                "--config",
+                str(config),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_until_serving(process, port, log_path)

@@ -50,9 +50,18 @@ async def test_emoji_and_utf8mb4_round_trip(database_url: str) -> None:
         async with engine.begin() as connection:
             await connection.execute(
                 insert(users).values(
-                    email="u@uni.edu", password_hash="x", name=name, learning_style="",
-                    subjects=[], study_environments=[], study_methods=[], schedule={},
-                    group_preferences={}, calendar_token="t", created_at=now, updated_at=now,
+                    email="u@uni.edu",
+                    password_hash="x",
+                    name=name,
+                    learning_style="",
+                    subjects=[],
+                    study_environments=[],
+                    study_methods=[],
+                    schedule={},
+                    group_preferences={},
+                    calendar_token="t",
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             stored = (await connection.execute(text("SELECT name FROM users"))).scalar_one()

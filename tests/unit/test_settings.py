@@ -15,7 +15,9 @@ def _config(tmp_path: Path, text: str) -> Path:
 
 def test_precedence_file_then_environment_then_arguments(tmp_path: Path) -> None:
     config = _config(tmp_path, 'port = 6000\nhost = "0.0.0.0"\n[chat]\nmax_content_chars = 10\n')
-    settings = load_settings(config, environ={"PORT": "7000", "DATABASE_URL": "sqlite+aiosqlite:///x.db"})
+    settings = load_settings(
+        config, environ={"PORT": "7000", "DATABASE_URL": "sqlite+aiosqlite:///x.db"}
+    )
     assert settings.port == 7000 and settings.host == "0.0.0.0"
     assert settings.database_url == "sqlite+aiosqlite:///x.db"
     assert settings.chat.max_content_chars == 10
