@@ -27,14 +27,16 @@ from api.keys import (
     USERS,
 )
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
+from api.security import security_middleware
 from domain.bus import EventBus
 from domain.notifications import NotificationService
+from domain.revocation import MemoryRevocationList
 from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import MemoryFailureCounter
 from domain.users import LoginLimits, UserService
 from settings import Settings
 from storage.engine import create_engine, ping
-from storage.kv import RedisFailureCounter
+from storage.kv import RedisFailureCounter, RedisRevocationList
 from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory
 
@@ -55,7 +57,11 @@ def create_app(
     registry = CollectorRegistry()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[observability_middleware(HttpMetrics(registry)), error_middleware],
+        middlewares=[
+            observability_middleware(HttpMetrics(registry)),
+            security_middleware(settings.cors_origins),
+            error_middleware,
+        ],
     )
     app[SETTINGS] = settings
     app[METRICS] = registry
@@ -102,6 +108,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         else MemoryFailureCounter(throttle.window_seconds)
     )
     bus = EventBus()
+    revoked = (
+        RedisRevocationList(app[REDIS], f"{settings.redis_prefix}:revoked")
+        if app[REDIS] is not None
+        else MemoryRevocationList()
+    )
     app[PUBLISHER] = bus
     app[USERS] = UserService(
         app[UOW],
@@ -111,6 +122,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         LoginLimits(throttle.max_failures, throttle.window_seconds),
         app[PUBLISHER],
         settings.email_domain_suffix,
+        revoked,
     )
     app[NOTIFICATIONS] = NotificationService(app[UOW])
     yield

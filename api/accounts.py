@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from api.keys import USERS
-from api.routing import Routes, current_user, dump, ok, parse_body
+from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
 from api.schemas import CamelIn, CamelOut, Label
 from domain.models import User
 
@@ -231,6 +231,12 @@ async def update_me(request: web.Request) -> web.Response:
 async def rotate_calendar_token(request: web.Request) -> web.Response:
     user = await request.app[USERS].rotate_calendar_token(current_user(request).id)
     return ok(calendarToken=user.calendar_token)
+
+
+@routes.post("/api/auth/logout", summary="Invalidate the token this request carries")
+async def logout(request: web.Request) -> web.Response:
+    await request.app[USERS].logout(bearer_token(request))
+    return ok(message="Logged out")
 
 
 @routes.post("/api/auth/logout-all", summary="Invalidate every token issued to the caller")

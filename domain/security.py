@@ -7,6 +7,7 @@ import base64
 import hashlib
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 
 import bcrypt
@@ -48,6 +49,7 @@ class TokenClaims:
     version: int
     issued_at: int
     expires_at: int
+    token_id: str
 
 
 class TokenIssuer:
@@ -64,6 +66,7 @@ class TokenIssuer:
             "user_id": user_id,
             "email": email,
             "ver": version,
+            "jti": uuid.uuid4().hex,
             "iat": now,
             "exp": now + self.expiry_seconds,
         }
@@ -83,6 +86,7 @@ class TokenIssuer:
                 version=int(claims.get("ver", 0)),
                 issued_at=int(claims["iat"]),
                 expires_at=int(claims["exp"]),
+                token_id=str(claims.get("jti", "")),
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token has expired") from exc

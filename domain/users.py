@@ -11,6 +11,7 @@ from domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unautho
 from domain.events import ProfileChanged
 from domain.models import NewUser, User
 from domain.ports import Publisher, UnitOfWorkFactory
+from domain.revocation import RevocationList
 from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import FailureCounter, retry_after_seconds
 
@@ -48,6 +49,7 @@ class UserService:
         limits: LoginLimits,
         publisher: Publisher,
         email_suffix: str,
+        revoked: RevocationList,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
@@ -56,6 +58,7 @@ class UserService:
         self._limits = limits
         self._publisher = publisher
         self._email_suffix = email_suffix
+        self._revoked = revoked
 
     async def register(self, profile: dict[str, Any], password: str) -> tuple[User, str]:
         email = normalise_email(profile.pop("email"), self._email_suffix)
@@ -97,6 +100,8 @@ class UserService:
     async def authenticate(self, token: str) -> User:
         """The user a token belongs to; refuses tokens of deleted users or revoked versions."""
         claims = self.tokens.decode(token)
+        if claims.token_id and await self._revoked.is_revoked(claims.token_id):
+            raise Unauthorized("This token has been logged out")
         async with self._uow() as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or user.token_version != claims.version:
@@ -131,6 +136,11 @@ class UserService:
         if user is None:
             raise NotFound("User not found")
         return user
+
+    async def logout(self, token: str) -> None:
+        """Revoke one token (the caller's current one) until it would have expired."""
+        claims = self.tokens.decode(token)
+        await self._revoked.revoke(claims.token_id, claims.expires_at)
 
     async def logout_everywhere(self, user_id: int) -> None:
         async with self._uow() as uow:

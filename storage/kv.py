@@ -39,3 +39,16 @@ class RedisFailureCounter:
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._key(key))
+
+
+class RedisRevocationList:
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    async def revoke(self, token_id: str, expires_at: int) -> None:
+        ttl = max(1, expires_at - int(time.time()))
+        await self._redis.set(f"{self._prefix}:{token_id}", 1, ex=ttl)
+
+    async def is_revoked(self, token_id: str) -> bool:
+        return bool(await self._redis.exists(f"{self._prefix}:{token_id}"))

@@ -78,9 +78,12 @@ async def test_serve_migrates_then_register_and_login_work(server) -> None:
             assert response.status == 200
             token = (await response.json())["token"]
         headers = {"Authorization": f"Bearer {token}"}
-        async with http.get(f"{base}/api/auth/me", headers=headers) as response:
+        async with http.get(f"{base}/api/auth/me?token={token}", headers=headers) as response:
             assert (await response.json())["user"]["email"] == "cli@uni.edu"
     assert (data_dir / "secret").exists()
+    log = (data_dir / "server.log").read_text()
+    assert "GET /api/auth/me 200" in log
+    assert token not in log and "long enough" not in log
 
 
 def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:
