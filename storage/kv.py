@@ -1,10 +1,32 @@
-"""Redis-backed counters shared by every worker (used when Redis is configured)."""
+"""Redis-backed counters and lists shared by every worker (used when Redis is configured).
+
+When Redis is unreachable they degrade to "allow" (no throttling, no single-token revocation)
+with a warning, so an outage of the cache never takes the REST API down with it; see
+docs/reliability.md for the trade-off.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+
+from domain.errors import Unavailable
+
+log = logging.getLogger("studysync.redis")
+T = TypeVar("T")
+
+
+async def _degrade(operation: Awaitable[T], fallback: T, what: str) -> T:
+    try:
+        return await operation
+    except (RedisError, OSError) as error:
+        log.warning("Redis unavailable (%s): %s", what, error)
+        return fallback
 
 
 class RedisFailureCounter:
@@ -19,6 +41,9 @@ class RedisFailureCounter:
         return f"{self._prefix}:{key}"
 
     async def failures(self, key: str) -> tuple[int, float]:
+        return await _degrade(self._failures(key), (0, 0.0), "login throttle read")
+
+    async def _failures(self, key: str) -> tuple[int, float]:
         now = time.time()
         name = self._key(key)
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -31,6 +56,9 @@ class RedisFailureCounter:
         return int(count), oldest[0][1] + self.window - now
 
     async def record(self, key: str) -> None:
+        await _degrade(self._record(key), None, "login throttle write")
+
+    async def _record(self, key: str) -> None:
         name = self._key(key)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(name, {uuid.uuid4().hex: time.time()})
@@ -38,7 +66,7 @@ class RedisFailureCounter:
             await pipe.execute()
 
     async def reset(self, key: str) -> None:
-        await self._redis.delete(self._key(key))
+        await _degrade(self._redis.delete(self._key(key)), None, "login throttle reset")
 
 
 class RedisRevocationList:
@@ -48,7 +76,12 @@ class RedisRevocationList:
 
     async def revoke(self, token_id: str, expires_at: int) -> None:
         ttl = max(1, expires_at - int(time.time()))
-        await self._redis.set(f"{self._prefix}:{token_id}", 1, ex=ttl)
+        try:
+            await self._redis.set(f"{self._prefix}:{token_id}", 1, ex=ttl)
+        except (RedisError, OSError) as error:
+            # A logout must not pretend to have worked.
+            raise Unavailable("Logging out is unavailable right now; try again") from error
 
     async def is_revoked(self, token_id: str) -> bool:
-        return bool(await self._redis.exists(f"{self._prefix}:{token_id}"))
+        exists = self._redis.exists(f"{self._prefix}:{token_id}")
+        return bool(await _degrade(exists, 0, "token denylist read"))

@@ -20,7 +20,7 @@ TEST_SECRET = "test-secret-" + "x" * 40
 BACKENDS = ["sqlite", "mariadb"]
 
 
-async def _migrate(url: str) -> None:
+async def migrate_database(url: str) -> None:
     engine = create_engine(url)
     try:
         await upgrade(engine)
@@ -32,7 +32,7 @@ async def _migrate(url: str) -> None:
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("db") / "studysync.db"
     url = f"sqlite+aiosqlite:///{path}"
-    run_blocking(lambda: _migrate(url))
+    run_blocking(lambda: migrate_database(url))
     return url
 
 
@@ -41,7 +41,7 @@ def mariadb_url() -> Iterator[str]:
     name = f"studysync_test_{RUN_ID}"
     url = create_mariadb_database(name)
     try:
-        run_blocking(lambda: _migrate(url))
+        run_blocking(lambda: migrate_database(url))
         yield url
     finally:
         drop_mariadb_database(name)
@@ -74,7 +74,7 @@ async def sqlite_database_url(sqlite_url: str) -> AsyncIterator[str]:
     await wipe(sqlite_url)
 
 
-def test_settings(database_url: str, **changes: Any) -> Settings:
+def settings_for(database_url: str, **changes: Any) -> Settings:
     base = load_settings(environ={}, database_url=database_url)
     return base.with_overrides(jwt_secret=TEST_SECRET, bcrypt_rounds=4, **changes)
 
@@ -87,7 +87,7 @@ def make_client(aiohttp_client: Any, database_url: str) -> AppFactory:
     """Start the real app on a test server and return an aiohttp client for it."""
 
     async def start(overrides: dict[str, Any] | None = None, **settings_changes: Any) -> Any:
-        settings = test_settings(database_url, **settings_changes)
+        settings = settings_for(database_url, **settings_changes)
         return await aiohttp_client(create_app(settings, overrides=overrides))
 
     return start
