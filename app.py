@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,13 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from api import accounts, health, notifications, openapi, users
+from api import accounts, health, matching, notifications, openapi, users
 from api.errors import error_middleware
 from api.keys import (
     DATABASE_PING,
     ENDPOINTS,
     ENGINE,
+    MATCHING,
     METRICS,
     MODEL_STATE,
     NOTIFICATIONS,
@@ -29,14 +31,17 @@ from api.keys import (
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
 from api.security import security_middleware
 from domain.bus import EventBus
+from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.revocation import MemoryRevocationList
 from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import MemoryFailureCounter
 from domain.users import LoginLimits, UserService
+from matching.embedder import Embedder, HashingEmbedder
+from matching.scoring import Weights
 from settings import Settings
 from storage.engine import create_engine, ping
-from storage.kv import RedisFailureCounter, RedisRevocationList
+from storage.kv import RedisChangeFeed, RedisFailureCounter, RedisRevocationList
 from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory
 
@@ -47,6 +52,7 @@ ROUTE_TABLES = [
     accounts.routes,
     users.routes,
     notifications.routes,
+    matching.routes,
 ]
 
 
@@ -67,10 +73,10 @@ def create_app(
     app[METRICS] = registry
     app[ENDPOINTS] = []
     app[OVERRIDES] = dict(overrides or {})
-    app[MODEL_STATE] = lambda: (settings.matching.model or "all-MiniLM-L6-v2", "loading")
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(_matching)
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)
@@ -126,6 +132,42 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[NOTIFICATIONS] = NotificationService(app[UOW])
     yield
+
+
+def _embedder(app: web.Application) -> Embedder | HashingEmbedder:
+    chosen = app[OVERRIDES].get("embedder")
+    if chosen is not None:
+        return chosen
+    config = app[SETTINGS].matching
+    return HashingEmbedder() if config.embedder == "hashing" else Embedder(config.model)
+
+
+async def _matching(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    config = settings.matching
+    weights = Weights(
+        config.weight_subjects,
+        config.weight_schedule,
+        config.weight_style,
+        config.weight_performance,
+        config.threshold,
+    )
+    embedder = _embedder(app)
+    service = MatchingService(app[UOW], embedder, weights, config.model_wait_seconds)
+    app[MATCHING] = service
+    app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
+    app[PUBLISHER].subscribe(service.handle_event)
+    listener = None
+    if app[REDIS] is not None:
+        feed = RedisChangeFeed(app[REDIS], f"{settings.redis_prefix}:matching")
+        service.announce = feed.publish
+        listener = asyncio.create_task(feed.listen(service.handle_remote_change))
+    await service.start()
+    yield
+    if listener is not None:
+        listener.cancel()
+    service.close()
+    embedder.close()
 
 
 def _serve_browser_client(app: web.Application) -> None:

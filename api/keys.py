@@ -8,6 +8,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from domain.bus import EventBus
+from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.ports import UnitOfWorkFactory
 from domain.users import UserService
@@ -19,6 +20,7 @@ DATABASE_PING = web.AppKey("database_ping", Any)  # async () -> None, raises whe
 UOW = web.AppKey("uow", UnitOfWorkFactory)
 PUBLISHER = web.AppKey("publisher", EventBus)  # subscribe() at start-up; services publish
 NOTIFICATIONS = web.AppKey("notifications", NotificationService)
+MATCHING = web.AppKey("matching", MatchingService)
 USERS = web.AppKey("users", UserService)
 REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)

@@ -124,7 +124,8 @@ async def parse_body(request: web.Request, model: type[Model]) -> Model:
         raise _BadJson("The body is not valid JSON") from error
     if not isinstance(data, dict):
         raise _BadJson("The body must be a JSON object")
-    return model.model_validate(data)
+    # JSON mode: strict models still accept JSON's own spellings (e.g. ISO-8601 datetimes).
+    return model.model_validate_json(raw if raw.strip() else b"{}")
 
 
 class _BadJson(web.HTTPBadRequest):

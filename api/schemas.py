@@ -14,14 +14,18 @@ class CamelIn(BaseModel):
     """Input on StudySync routes: camelCase keys, unknown keys refused."""
 
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        strict=True,
     )
 
 
 class SnakeIn(BaseModel):
     """Input on Luminary routes: snake_case keys, unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class CamelOut(BaseModel):

@@ -7,6 +7,7 @@ docs/reliability.md for the trade-off.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -85,3 +86,43 @@ class RedisRevocationList:
     async def is_revoked(self, token_id: str) -> bool:
         exists = self._redis.exists(f"{self._prefix}:{token_id}")
         return bool(await _degrade(exists, 0, "token denylist read"))
+
+
+class RedisChangeFeed:
+    """Tells the other workers that a stored thing changed ("student", 42), so they reload it.
+
+    After the subscription drops and comes back, listeners get ("resync", 0): changes published
+    meanwhile were missed, so they reload everything.
+    """
+
+    def __init__(self, client: Any, channel: str) -> None:
+        self._redis = client
+        self._channel = channel
+        self._origin = uuid.uuid4().hex  # this worker: its own messages are skipped
+
+    async def publish(self, kind: str, item_id: int) -> None:
+        message = f"{self._origin}:{kind}:{item_id}"
+        await _degrade(self._redis.publish(self._channel, message), 0, "change feed publish")
+
+    async def listen(self, handler: Any, retry_seconds: float = 1.0) -> None:
+        first = True
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self._channel)
+                    if not first:
+                        await handler("resync", 0)
+                    first = False
+                    async for message in pubsub.listen():
+                        await self._dispatch(message, handler)
+            except (RedisError, OSError) as error:
+                log.warning("change feed disconnected (%s); retrying", error)
+                await asyncio.sleep(retry_seconds)
+
+    async def _dispatch(self, message: dict[str, Any], handler: Any) -> None:
+        if message.get("type") != "message":
+            return
+        data = message["data"]
+        origin, kind, item_id = (data.decode() if isinstance(data, bytes) else data).split(":")
+        if origin != self._origin:
+            await handler(kind, int(item_id))

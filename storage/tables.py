@@ -89,7 +89,8 @@ user_embeddings = Table(
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("model", String(200), nullable=False),
     Column("text_sha256", String(64), nullable=False),
-    Column("vector", LargeBinary, nullable=False),  # float32, L2-normalised
+    Column("vector", LargeBinary, nullable=True),  # learning style: float32, L2-normalised
+    Column("search_vector", LargeBinary, nullable=False),  # name, major, subjects and style
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,11 @@ async def sqlite_database_url(sqlite_url: str) -> AsyncIterator[str]:
 
 def settings_for(database_url: str, **changes: Any) -> Settings:
     base = load_settings(environ={}, database_url=database_url)
-    return base.with_overrides(jwt_secret=TEST_SECRET, bcrypt_rounds=4, **changes)
+    # The hashing embedder stands in for the real model (tests marked `model` load that).
+    fast_matching = replace(base.matching, embedder="hashing")
+    defaults: dict[str, Any] = {"jwt_secret": TEST_SECRET, "bcrypt_rounds": 4,
+                                "matching": fast_matching}
+    return base.with_overrides(**{**defaults, **changes})
 
 
 AppFactory = Callable[..., Any]

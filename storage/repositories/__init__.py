@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.users import SqlUserRepository
 
 REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "users": SqlUserRepository,
     "notifications": SqlNotificationRepository,
+    "matching": SqlMatchingRepository,
 }

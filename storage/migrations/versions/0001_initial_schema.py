@@ -115,7 +115,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('model', sa.String(length=200), nullable=False),
     sa.Column('text_sha256', sa.String(length=64), nullable=False),
-    sa.Column('vector', sa.LargeBinary(), nullable=False),
+    sa.Column('vector', sa.LargeBinary(), nullable=True),
+    sa.Column('search_vector', sa.LargeBinary(), nullable=False),
     sa.Column('updated_at', storage.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_embeddings_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')

@@ -1,0 +1,177 @@
+"""Recommendations (groups and partners) and semantic search, in the origin's card shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import Field, StringConstraints
+
+from api.keys import MATCHING
+from api.routing import Routes, current_user, ok, parse_body
+from api.schemas import CamelIn
+from domain.matching import Recommendation, SearchHit, StudentRecord
+from matching.scoring import match_percentage
+
+routes = Routes("matching")
+
+
+class RecommendIn(CamelIn):
+    limit: int = Field(20, ge=1, le=100)
+    kind: Literal["groups", "partners", "both"] = "both"
+
+
+class SearchIn(CamelIn):
+    query: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    limit: int = Field(10, ge=1, le=50)
+
+
+def _compatibility(item: Recommendation) -> dict[str, float]:
+    m = item.match
+    return {
+        "subject": round(m.subject, 4),
+        "schedule": round(m.schedule, 4),
+        "learningStyle": round(m.style, 4),
+        "performance": round(m.performance, 4),
+    }
+
+
+def group_card(item: Recommendation) -> dict[str, Any]:
+    group = item.group
+    assert group is not None
+    return {
+        "id": group.id,
+        "kind": "group",
+        "title": group.title,
+        "matchPercentage": item.match.percentage,
+        "memberInfo": f"{len(group.member_ids)} of {group.max_members} members",
+        "schedule": group.schedule or item.schedule_text,
+        "focus": group.subject,
+        "location": group.location,
+        "action": "Request to Join" if group.join_policy == "approval" else "Join",
+        "suggested": False,
+        "explanation": item.explanation,
+        "compatibility": _compatibility(item),
+        "maxMembers": group.max_members,
+        "currentMembers": len(group.member_ids),
+        "leaderName": group.leader_name,
+        "joinPolicy": group.join_policy,
+    }
+
+
+def partner_card(item: Recommendation) -> dict[str, Any]:
+    student = item.student
+    assert student is not None
+    return {
+        "id": student.id,
+        "kind": "partner",
+        "title": student.name,
+        "name": student.name,
+        "major": student.major,
+        "year": student.year,
+        "subjects": student.subjects,
+        "matchPercentage": item.match.percentage,
+        "memberInfo": ", ".join(p for p in (student.major, student.year) if p) or "Student",
+        "schedule": item.schedule_text,
+        "focus": ", ".join(student.subjects[:2]),
+        "location": student.university or "Campus Study Areas",
+        "action": "Invite to Study",
+        "suggested": False,
+        "explanation": item.explanation,
+        "compatibility": _compatibility(item),
+    }
+
+
+def create_group_card(seeker: StudentRecord, matched_any: bool) -> dict[str, Any]:
+    """The origin's closing card (its wording), built from the caller's real subjects."""
+    major = seeker.major or "study"
+    ones = {"subject": 1.0, "schedule": 1.0, "learningStyle": 1.0, "performance": 1.0}
+    card = {
+        "id": 0,
+        "kind": "create",
+        "matchPercentage": None,
+        "action": "Start Group",
+        "suggested": True,
+        "compatibility": ones,
+    }
+    if matched_any:
+        return card | {
+            "title": "Create Your Own Group",
+            "memberInfo": f"Or start your own {major} group",
+            "schedule": "Lead a group based on your preferences",
+            "focus": ", ".join(seeker.subjects[:2]),
+            "location": "Your preferred location",
+            "explanation": "Perfect opportunity to lead your own study group based on your "
+            "preferences",
+        }
+    return card | {
+        "title": "Create Your Own Study Group",
+        "memberInfo": "No existing groups match your profile yet.",
+        "schedule": "Set your own schedule based on your availability",
+        "focus": ", ".join(seeker.subjects[:3]),
+        "location": "Choose your preferred study location",
+        "explanation": f"Be the first to start a {major} group! Other students studying "
+        f"{', '.join(seeker.subjects[:2]) or major} are looking for groups to join.",
+    }
+
+
+@routes.post("/api/recommend", body=RecommendIn, summary="Groups and partners that match you")
+async def recommend(request: web.Request) -> web.Response:
+    body = await parse_body(request, RecommendIn)
+    result = await request.app[MATCHING].recommend(current_user(request).id, body.kind, body.limit)
+    cards = [group_card(item) for item in result.groups]
+    cards.append(create_group_card(result.seeker, bool(cards)))
+    return ok(recommendations=cards, partners=[partner_card(p) for p in result.partners])
+
+
+def search_result(hit: SearchHit) -> dict[str, Any]:
+    percentage = match_percentage(hit.score)
+    if hit.group is not None:
+        group = hit.group
+        return {
+            "id": group.id,
+            "kind": "group",
+            "title": group.title,
+            "name": group.title,
+            "matchPercentage": percentage,
+            "memberInfo": f"{len(group.member_ids)} of {group.max_members} members",
+            "schedule": group.schedule,
+            "focus": group.subject,
+            "location": group.location,
+            "action": "Request to Join" if group.join_policy == "approval" else "Join",
+            "suggested": False,
+            "maxMembers": group.max_members,
+            "currentMembers": len(group.member_ids),
+            "leaderName": group.leader_name,
+        }
+    student = hit.student
+    assert student is not None
+    return {
+        "id": student.id,
+        "kind": "user",
+        "title": student.name,
+        "name": student.name,
+        "major": student.major,
+        "year": student.year,
+        "subjects": student.subjects,
+        "matchPercentage": percentage,
+        "memberInfo": "Actively seeking study partners",
+        "focus": ", ".join(student.subjects[:2]),
+        "location": student.university or "Campus Study Areas",
+        "action": "Invite to Study",
+        "suggested": False,
+    }
+
+
+@routes.post("/api/search", body=SearchIn, summary="Semantic search over students and groups")
+async def search(request: web.Request) -> web.Response:
+    body = await parse_body(request, SearchIn)
+    hits = await request.app[MATCHING].search(current_user(request).id, body.query, body.limit)
+    return ok(results=[search_result(hit) for hit in hits])
+
+
+@routes.post("/api/search/people", body=SearchIn, summary="Semantic search over students only")
+async def search_people(request: web.Request) -> web.Response:
+    body = await parse_body(request, SearchIn)
+    hits = await request.app[MATCHING].search(current_user(request).id, body.query, body.limit)
+    return ok(results=[search_result(hit) for hit in hits if hit.kind == "user"])

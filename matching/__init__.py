@@ -1,0 +1,1 @@
+"""Matching: pure scoring (numpy), the in-memory profile index, group formation, the embedder."""

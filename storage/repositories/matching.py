@@ -1,0 +1,137 @@
+"""What the matching index is built from: profiles with stored embeddings, and groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.matching import GroupCard, StoredEmbedding, StudentRecord
+from storage.tables import group_members, study_groups, user_embeddings, users
+from storage.types import utcnow
+
+_STUDENT_COLUMNS = (
+    users.c.id,
+    users.c.name,
+    users.c.major,
+    users.c.year,
+    users.c.university,
+    users.c.subjects,
+    users.c.schedule,
+    users.c.performance_level,
+    users.c.learning_style,
+    user_embeddings.c.model,
+    user_embeddings.c.text_sha256,
+    user_embeddings.c.vector,
+    user_embeddings.c.search_vector,
+)
+
+
+def _student(row: object) -> StudentRecord:
+    m = row._mapping  # type: ignore[attr-defined]
+    embedding = None
+    if m["search_vector"] is not None:
+        embedding = StoredEmbedding(m["model"], m["text_sha256"], m["vector"], m["search_vector"])
+    return StudentRecord(
+        id=m["id"],
+        name=m["name"],
+        major=m["major"],
+        year=m["year"],
+        university=m["university"],
+        subjects=list(m["subjects"]),
+        schedule=dict(m["schedule"]),
+        performance_level=m["performance_level"],
+        learning_style=m["learning_style"],
+        embedding=embedding,
+    )
+
+
+class SqlMatchingRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    def _students(self):  # type: ignore[no-untyped-def]
+        return select(*_STUDENT_COLUMNS).select_from(
+            users.outerjoin(user_embeddings, user_embeddings.c.user_id == users.c.id)
+        )
+
+    async def students(self, after_id: int, limit: int) -> list[StudentRecord]:
+        query = self._students().where(users.c.id > after_id).order_by(users.c.id).limit(limit)
+        return [_student(row) for row in await self._db.execute(query)]
+
+    async def student(self, user_id: int) -> StudentRecord | None:
+        row = (await self._db.execute(self._students().where(users.c.id == user_id))).first()
+        return _student(row) if row else None
+
+    async def store_embedding(
+        self, user_id: int, model: str, text_sha256: str, vector: bytes | None, search: bytes
+    ) -> None:
+        values = {
+            "user_id": user_id,
+            "model": model,
+            "text_sha256": text_sha256,
+            "vector": vector,
+            "search_vector": search,
+            "updated_at": utcnow(),
+        }
+        changes = {k: v for k, v in values.items() if k != "user_id"}
+        if self._db.dialect.name == "mysql":
+            statement = (
+                mysql_insert(user_embeddings).values(values).on_duplicate_key_update(changes)
+            )
+        else:
+            statement = (
+                sqlite_insert(user_embeddings)
+                .values(values)
+                .on_conflict_do_update(index_elements=["user_id"], set_=changes)
+            )
+        await self._db.execute(statement)
+
+    async def groups(self, group_ids: Sequence[int] | None = None) -> list[GroupCard]:
+        """Active groups with their active member ids, leader name, in two queries."""
+        query = (
+            select(study_groups, users.c.name.label("leader_name"))
+            .join(users, users.c.id == study_groups.c.leader_id)
+            .where(study_groups.c.status == "active")
+        )
+        if group_ids is not None:
+            query = query.where(study_groups.c.id.in_(group_ids))
+        rows = (await self._db.execute(query)).all()
+        members = await self._active_members([row.id for row in rows])
+        return [
+            GroupCard(
+                id=row.id,
+                title=row.title,
+                subject=row.subject,
+                description=row.description,
+                schedule=row.schedule,
+                location=row.location,
+                max_members=row.max_members,
+                join_policy=row.join_policy,
+                leader_name=row.leader_name,
+                member_ids=tuple(members.get(row.id, ())),
+            )
+            for row in rows
+        ]
+
+    async def _active_members(self, group_ids: list[int]) -> dict[int, list[int]]:
+        if not group_ids:
+            return {}
+        query = select(group_members.c.group_id, group_members.c.user_id).where(
+            and_(group_members.c.group_id.in_(group_ids), group_members.c.status == "active")
+        )
+        members: dict[int, list[int]] = {}
+        for group_id, user_id in await self._db.execute(query):
+            members.setdefault(group_id, []).append(user_id)
+        return members
+
+    async def memberships_of(self, user_id: int) -> set[int]:
+        """Groups the user is in, active or pending (not recommended back to them)."""
+        query = select(group_members.c.group_id).where(group_members.c.user_id == user_id)
+        return {row[0] for row in await self._db.execute(query)}
+
+    async def count_students(self) -> int:
+        return int((await self._db.execute(select(func.count()).select_from(users))).scalar_one())
