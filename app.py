@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from api import accounts, health, matching, notifications, openapi, users
 from api.errors import error_middleware
 from api.keys import (
+    CHANGE_FEED,
     DATABASE_PING,
     ENDPOINTS,
     ENGINE,
@@ -35,13 +36,13 @@ from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.revocation import MemoryRevocationList
 from domain.security import PasswordHasher, TokenIssuer
-from domain.throttle import MemoryFailureCounter
+from domain.throttle import MemoryWindowCounter
 from domain.users import LoginLimits, UserService
 from matching.embedder import Embedder, HashingEmbedder
 from matching.scoring import Weights
 from settings import Settings
 from storage.engine import create_engine, ping
-from storage.kv import RedisChangeFeed, RedisFailureCounter, RedisRevocationList
+from storage.kv import RedisChangeFeed, RedisRevocationList, RedisWindowCounter
 from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory
 
@@ -96,22 +97,31 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
-    url = app[SETTINGS].redis_url
-    app[REDIS] = aioredis.from_url(url, health_check_interval=10) if url else None
+    settings = app[SETTINGS]
+    if not settings.redis_url:
+        app[REDIS] = app[CHANGE_FEED] = None
+        yield
+        return
+    client = aioredis.from_url(settings.redis_url, health_check_interval=10)
+    app[REDIS] = client
+    feed = RedisChangeFeed(client, f"{settings.redis_prefix}:changes")
+    app[CHANGE_FEED] = feed
+    listener = asyncio.create_task(feed.listen())
     yield
-    if app[REDIS] is not None:
-        await app[REDIS].aclose()
+    listener.cancel()
+    await asyncio.gather(listener, return_exceptions=True)
+    await client.aclose()
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     throttle = settings.login_throttle
     failures = (
-        RedisFailureCounter(
+        RedisWindowCounter(
             app[REDIS], f"{settings.redis_prefix}:throttle", throttle.window_seconds
         )
         if app[REDIS] is not None
-        else MemoryFailureCounter(throttle.window_seconds)
+        else MemoryWindowCounter(throttle.window_seconds)
     )
     bus = EventBus()
     revoked = (
@@ -157,15 +167,12 @@ async def _matching(app: web.Application) -> AsyncIterator[None]:
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
     app[PUBLISHER].subscribe(service.handle_event)
-    listener = None
-    if app[REDIS] is not None:
-        feed = RedisChangeFeed(app[REDIS], f"{settings.redis_prefix}:matching")
+    feed = app[CHANGE_FEED]
+    if feed is not None:
         service.announce = feed.publish
-        listener = asyncio.create_task(feed.listen(service.handle_remote_change))
+        feed.subscribe(service.handle_remote_change)
     await service.start()
     yield
-    if listener is not None:
-        listener.cancel()
     service.close()
     embedder.close()
 

@@ -22,6 +22,7 @@ PUBLISHER = web.AppKey("publisher", EventBus)  # subscribe() at start-up; servic
 NOTIFICATIONS = web.AppKey("notifications", NotificationService)
 MATCHING = web.AppKey("matching", MatchingService)
 USERS = web.AppKey("users", UserService)
+CHANGE_FEED = web.AppKey("change_feed", Any)  # storage.kv.RedisChangeFeed, or None
 REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)
 ENDPOINTS = web.AppKey("endpoints", list)  # api.routing.Endpoint, for the OpenAPI document

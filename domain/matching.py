@@ -144,7 +144,8 @@ class MatchingService:
         self._groups_of_user: dict[int, set[int]] = {}
         self._subject_names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.announce: Callable[[str, int], Awaitable[None]] | None = None  # the change feed
+        # Tells other workers (the change feed), when there are any.
+        self.announce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     # ---- start-up and refresh -------------------------------------------------------------
 
@@ -186,14 +187,14 @@ class MatchingService:
         elif isinstance(event, MembershipChanged):
             self._spawn(self.refresh_groups([event.group_id], announce=True))
 
-    async def handle_remote_change(self, kind: str, item_id: int) -> None:
+    async def handle_remote_change(self, kind: str, payload: dict[str, Any]) -> None:
         """Another worker changed something: reload it from storage (never re-announce)."""
         if kind == "resync":
             await self.reload()
-        elif kind == "student":
-            await self.refresh_student(item_id)
-        elif kind == "group":
-            await self.refresh_groups([item_id])
+        elif kind == "matching:student":
+            await self.refresh_student(int(payload["id"]))
+        elif kind == "matching:group":
+            await self.refresh_groups([int(payload["id"])])
 
     async def refresh_student(self, user_id: int, announce: bool = False) -> None:
         async with self._uow() as uow:
@@ -208,7 +209,7 @@ class MatchingService:
         if groups:
             await self.refresh_groups(sorted(groups))
         if announce and self.announce is not None:
-            await self.announce("student", user_id)
+            await self.announce("matching:student", {"id": user_id})
 
     async def _embed_and_store(self, record: StudentRecord) -> StudentRecord:
         texts = [record.learning_style or " ", record.search_text or " "]
@@ -235,7 +236,7 @@ class MatchingService:
             await self._embed_group_texts(cards)
         if announce and self.announce is not None:
             for group_id in group_ids or ():
-                await self.announce("group", group_id)
+                await self.announce("matching:group", {"id": group_id})
 
     async def _embed_group_texts(self, cards: list[GroupCard]) -> None:
         for start in range(0, len(cards), 256):

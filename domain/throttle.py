@@ -1,4 +1,4 @@
-"""Sliding-window failure counters for login throttling (per account and per client address)."""
+"""Sliding-window event counters: login failures per account and address, sends per user."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from collections.abc import Callable
 from typing import Protocol
 
 
-class FailureCounter(Protocol):
-    async def failures(self, key: str) -> tuple[int, float]:
-        """(failures inside the window, seconds until the oldest one leaves it)."""
+class WindowCounter(Protocol):
+    async def count(self, key: str) -> tuple[int, float]:
+        """(events inside the window, seconds until the oldest one leaves it)."""
         ...
 
     async def record(self, key: str) -> None: ...
     async def reset(self, key: str) -> None: ...
 
 
-class MemoryFailureCounter:
+class MemoryWindowCounter:
     """Per-process counter; the Redis-backed one shares counts between workers."""
 
     def __init__(self, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -36,7 +36,7 @@ class MemoryFailureCounter:
             return deque()
         return events
 
-    async def failures(self, key: str) -> tuple[int, float]:
+    async def count(self, key: str) -> tuple[int, float]:
         events = self._prune(key)
         if not events:
             return 0, 0.0

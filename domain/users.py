@@ -13,7 +13,7 @@ from domain.models import NewUser, User
 from domain.ports import Publisher, UnitOfWorkFactory
 from domain.revocation import RevocationList
 from domain.security import PasswordHasher, TokenIssuer
-from domain.throttle import FailureCounter, retry_after_seconds
+from domain.throttle import WindowCounter, retry_after_seconds
 
 LOGIN_FAILED = "Invalid email or password"
 _EMAIL = re.compile(
@@ -45,7 +45,7 @@ class UserService:
         uow: UnitOfWorkFactory,
         hasher: PasswordHasher,
         tokens: TokenIssuer,
-        failures: FailureCounter,
+        failures: WindowCounter,
         limits: LoginLimits,
         publisher: Publisher,
         email_suffix: str,
@@ -90,7 +90,7 @@ class UserService:
 
     async def _refuse_if_throttled(self, keys: tuple[str, ...]) -> None:
         for key in keys:
-            count, remaining = await self._failures.failures(key)
+            count, remaining = await self._failures.count(key)
             if count >= self._limits.max_failures:
                 retry_after = retry_after_seconds(remaining)
                 raise RateLimited(

@@ -8,10 +8,11 @@ docs/reliability.md for the trade-off.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
@@ -30,8 +31,8 @@ async def _degrade(operation: Awaitable[T], fallback: T, what: str) -> T:
         return fallback
 
 
-class RedisFailureCounter:
-    """Sliding-window failure counts in sorted sets; keys expire with the window."""
+class RedisWindowCounter:
+    """Sliding-window event counts in sorted sets; keys expire with the window."""
 
     def __init__(self, client: Any, prefix: str, window_seconds: float) -> None:
         self._redis = client
@@ -41,10 +42,10 @@ class RedisFailureCounter:
     def _key(self, key: str) -> str:
         return f"{self._prefix}:{key}"
 
-    async def failures(self, key: str) -> tuple[int, float]:
-        return await _degrade(self._failures(key), (0, 0.0), "login throttle read")
+    async def count(self, key: str) -> tuple[int, float]:
+        return await _degrade(self._count(key), (0, 0.0), "window counter read")
 
-    async def _failures(self, key: str) -> tuple[int, float]:
+    async def _count(self, key: str) -> tuple[int, float]:
         now = time.time()
         name = self._key(key)
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -57,7 +58,7 @@ class RedisFailureCounter:
         return int(count), oldest[0][1] + self.window - now
 
     async def record(self, key: str) -> None:
-        await _degrade(self._record(key), None, "login throttle write")
+        await _degrade(self._record(key), None, "window counter write")
 
     async def _record(self, key: str) -> None:
         name = self._key(key)
@@ -67,7 +68,7 @@ class RedisFailureCounter:
             await pipe.execute()
 
     async def reset(self, key: str) -> None:
-        await _degrade(self._redis.delete(self._key(key)), None, "login throttle reset")
+        await _degrade(self._redis.delete(self._key(key)), None, "window counter reset")
 
 
 class RedisRevocationList:
@@ -89,40 +90,51 @@ class RedisRevocationList:
 
 
 class RedisChangeFeed:
-    """Tells the other workers that a stored thing changed ("student", 42), so they reload it.
+    """Tells the other workers that something changed, e.g. ("student", {"id": 42}), so they
+    reload it or move their own sockets.
 
-    After the subscription drops and comes back, listeners get ("resync", 0): changes published
-    meanwhile were missed, so they reload everything.
+    After the subscription drops and comes back, subscribers get ("resync", {}): whatever was
+    published meanwhile was missed.
     """
 
     def __init__(self, client: Any, channel: str) -> None:
         self._redis = client
         self._channel = channel
         self._origin = uuid.uuid4().hex  # this worker: its own messages are skipped
+        self._subscribers: list[Callable[[str, dict[str, Any]], Awaitable[None]]] = []
 
-    async def publish(self, kind: str, item_id: int) -> None:
-        message = f"{self._origin}:{kind}:{item_id}"
+    def subscribe(self, subscriber: Callable[[str, dict[str, Any]], Awaitable[None]]) -> None:
+        self._subscribers.append(subscriber)
+
+    async def publish(self, kind: str, payload: dict[str, Any]) -> None:
+        message = json.dumps({"origin": self._origin, "kind": kind, "payload": payload})
         await _degrade(self._redis.publish(self._channel, message), 0, "change feed publish")
 
-    async def listen(self, handler: Any, retry_seconds: float = 1.0) -> None:
+    async def listen(self, retry_seconds: float = 1.0) -> None:
         first = True
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self._channel)
                     if not first:
-                        await handler("resync", 0)
+                        await self._deliver("resync", {})
                     first = False
                     async for message in pubsub.listen():
-                        await self._dispatch(message, handler)
+                        await self._dispatch(message)
             except (RedisError, OSError) as error:
                 log.warning("change feed disconnected (%s); retrying", error)
                 await asyncio.sleep(retry_seconds)
 
-    async def _dispatch(self, message: dict[str, Any], handler: Any) -> None:
+    async def _dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") != "message":
             return
-        data = message["data"]
-        origin, kind, item_id = (data.decode() if isinstance(data, bytes) else data).split(":")
-        if origin != self._origin:
-            await handler(kind, int(item_id))
+        data = json.loads(message["data"])
+        if data["origin"] != self._origin:
+            await self._deliver(data["kind"], data["payload"])
+
+    async def _deliver(self, kind: str, payload: dict[str, Any]) -> None:
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(kind, payload)
+            except Exception:
+                log.exception("change feed subscriber failed on %s", kind)
