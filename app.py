@@ -11,13 +11,15 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from api import accounts, health, matching, notifications, openapi, users
+from api import accounts, chat, groups, health, matching, notifications, openapi, users
 from api.errors import error_middleware
 from api.keys import (
     CHANGE_FEED,
+    CHAT,
     DATABASE_PING,
     ENDPOINTS,
     ENGINE,
+    GROUPS,
     MATCHING,
     METRICS,
     MODEL_STATE,
@@ -32,6 +34,8 @@ from api.keys import (
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
 from api.security import security_middleware
 from domain.bus import EventBus
+from domain.chat import ChatService
+from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.revocation import MemoryRevocationList
@@ -40,6 +44,7 @@ from domain.throttle import MemoryWindowCounter
 from domain.users import LoginLimits, UserService
 from matching.embedder import Embedder, HashingEmbedder
 from matching.scoring import Weights
+from realtime.server import attach_socketio
 from settings import Settings
 from storage.engine import create_engine, ping
 from storage.kv import RedisChangeFeed, RedisRevocationList, RedisWindowCounter
@@ -54,6 +59,8 @@ ROUTE_TABLES = [
     users.routes,
     notifications.routes,
     matching.routes,
+    groups.routes,
+    chat.routes,
 ]
 
 
@@ -81,6 +88,7 @@ def create_app(
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)
+    attach_socketio(app)
     _serve_browser_client(app)
     return app
 
@@ -116,13 +124,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     throttle = settings.login_throttle
-    failures = (
-        RedisWindowCounter(
-            app[REDIS], f"{settings.redis_prefix}:throttle", throttle.window_seconds
-        )
-        if app[REDIS] is not None
-        else MemoryWindowCounter(throttle.window_seconds)
-    )
+    failures = _window_counter(app, "throttle", throttle.window_seconds)
     bus = EventBus()
     revoked = (
         RedisRevocationList(app[REDIS], f"{settings.redis_prefix}:revoked")
@@ -141,7 +143,24 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         revoked,
     )
     app[NOTIFICATIONS] = NotificationService(app[UOW])
+    app[GROUPS] = GroupService(app[UOW], bus)
+    app[CHAT] = ChatService(
+        app[UOW],
+        bus,
+        _window_counter(app, "sends", 60),
+        settings.chat.send_rate_per_minute,
+        settings.chat.max_content_chars,
+    )
     yield
+
+
+def _window_counter(
+    app: web.Application, name: str, window_seconds: float
+) -> RedisWindowCounter | MemoryWindowCounter:
+    """Shared by all workers through Redis when there is one."""
+    if app[REDIS] is None:
+        return MemoryWindowCounter(window_seconds)
+    return RedisWindowCounter(app[REDIS], f"{app[SETTINGS].redis_prefix}:{name}", window_seconds)
 
 
 def _embedder(app: web.Application) -> Embedder | HashingEmbedder:

@@ -8,6 +8,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from domain.bus import EventBus
+from domain.chat import ChatService
+from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.ports import UnitOfWorkFactory
@@ -21,6 +23,8 @@ UOW = web.AppKey("uow", UnitOfWorkFactory)
 PUBLISHER = web.AppKey("publisher", EventBus)  # subscribe() at start-up; services publish
 NOTIFICATIONS = web.AppKey("notifications", NotificationService)
 MATCHING = web.AppKey("matching", MatchingService)
+GROUPS = web.AppKey("groups", GroupService)
+CHAT = web.AppKey("chat", ChatService)
 USERS = web.AppKey("users", UserService)
 CHANGE_FEED = web.AppKey("change_feed", Any)  # storage.kv.RedisChangeFeed, or None
 REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis

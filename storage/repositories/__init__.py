@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from storage.repositories.chat import SqlChatRepository
+from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.users import SqlUserRepository
@@ -13,4 +15,6 @@ REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "users": SqlUserRepository,
     "notifications": SqlNotificationRepository,
     "matching": SqlMatchingRepository,
+    "groups": SqlGroupRepository,
+    "chat": SqlChatRepository,
 }

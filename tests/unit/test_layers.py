@@ -24,13 +24,18 @@ FORBIDDEN = {
 }
 
 
+# Typed app keys are the composition root's vocabulary, shared by both transports.
+SHARED_MODULES = {"api.keys"}
+
+
 def _imports(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            if node.module not in SHARED_MODULES:
+                names.add(node.module.split(".")[0])
     return names
 
 

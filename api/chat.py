@@ -1,0 +1,127 @@
+"""Group chat over REST: the same rules and events as the Socket.IO namespace."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+from api.keys import CHAT
+from api.routing import Routes, current_user, ok, parse_body, parse_query, path_id
+from api.schemas import MAX_PAGE, CamelIn
+from domain.chat import NewMessage, message_payload, reactions_payload
+
+routes = Routes("chat")
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    after: int | None = Field(None, ge=0)
+    before: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_cursor(self) -> HistoryQuery:
+        if self.after is not None and self.before is not None:
+            raise ValueError("use either after or before, not both")
+        return self
+
+
+class SendIn(CamelIn):
+    content: Annotated[str, StringConstraints(max_length=20000)] = ""
+    message_type: Literal["text", "image", "announcement"] = Field(
+        "text", validation_alias=AliasChoices("messageType", "message_type")
+    )
+    image_url: Annotated[str, StringConstraints(max_length=2048)] | None = Field(
+        None, validation_alias=AliasChoices("imageUrl", "image_url")
+    )
+    client_id: ClientId | None = Field(None, validation_alias=AliasChoices("clientId", "client_id"))
+
+
+class ReactIn(CamelIn):
+    emoji: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class EditIn(CamelIn):
+    content: Annotated[str, StringConstraints(max_length=20000)]
+
+
+class ReadIn(CamelIn):
+    message_id: StrictInt = Field(ge=1)
+
+
+@routes.get("/api/chat/{group_id}/messages", query=HistoryQuery, summary="History by cursor")
+async def history(request: web.Request) -> web.Response:
+    query = parse_query(request, HistoryQuery)
+    messages, has_more = await request.app[CHAT].history(
+        current_user(request).id,
+        path_id(request, "group_id"),
+        query.after,
+        query.before,
+        query.limit,
+    )
+    return ok(messages=[message_payload(m) for m in messages], hasMore=has_more)
+
+
+async def _send(request: web.Request) -> web.Response:
+    body = await parse_body(request, SendIn)
+    new = NewMessage(
+        path_id(request, "group_id"),
+        body.content,
+        body.message_type,
+        body.image_url,
+        body.client_id,
+    )
+    message, created = await request.app[CHAT].send(current_user(request).id, new)
+    return ok(201 if created else 200, message=message_payload(message))
+
+
+routes.post("/api/chat/{group_id}/send", body=SendIn, status=201, summary="Send a message")(_send)
+routes.post("/api/chat/{group_id}/message", body=SendIn, status=201, summary="Alias of /send")(
+    _send
+)
+
+
+@routes.post("/api/chat/message/{message_id}/react", body=ReactIn, summary="Toggle a reaction")
+async def react(request: web.Request) -> web.Response:
+    body = await parse_body(request, ReactIn)
+    message_id = path_id(request, "message_id")
+    group_id, reactions = await request.app[CHAT].react(
+        current_user(request).id, message_id, body.emoji
+    )
+    return ok(groupId=group_id, messageId=message_id, reactions=reactions_payload(reactions))
+
+
+@routes.patch("/api/chat/message/{message_id}", body=EditIn, summary="Edit your message")
+async def edit(request: web.Request) -> web.Response:
+    body = await parse_body(request, EditIn)
+    message = await request.app[CHAT].edit(
+        current_user(request).id, path_id(request, "message_id"), body.content
+    )
+    return ok(message=message_payload(message))
+
+
+@routes.delete("/api/chat/message/{message_id}", summary="Delete (yours, or any as leader)")
+async def delete(request: web.Request) -> web.Response:
+    message_id = path_id(request, "message_id")
+    group_id = await request.app[CHAT].delete(current_user(request).id, message_id)
+    return ok(groupId=group_id, messageId=message_id)
+
+
+@routes.post("/api/chat/{group_id}/read", body=ReadIn, summary="Move your read marker")
+async def mark_read(request: web.Request) -> web.Response:
+    body = await parse_body(request, ReadIn)
+    group_id = path_id(request, "group_id")
+    unread = await request.app[CHAT].mark_read(current_user(request).id, group_id, body.message_id)
+    return ok(groupId=group_id, unread=unread)

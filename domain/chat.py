@@ -1,0 +1,235 @@
+"""Group chat: messages (idempotent by clientId), history by cursor, reactions, read markers."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from domain.events import Event, group_room
+from domain.groups import GroupService
+from domain.ports import Publisher, UnitOfWorkFactory
+from domain.throttle import WindowCounter, retry_after_seconds
+
+MESSAGE_TYPES = ("text", "image", "announcement")
+MAX_EMOJI_BYTES = 16
+ZWJ = "\u200d"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    emoji: str
+    count: int
+    user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    group_id: int
+    user_id: int
+    user_name: str
+    content: str
+    message_type: str
+    image_url: str | None
+    client_id: str | None
+    created_at: datetime
+    edited_at: datetime | None
+    reactions: tuple[Reaction, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    group_id: int
+    content: str
+    message_type: str = "text"
+    image_url: str | None = None
+    client_id: str | None = None
+
+
+def iso(moment: datetime | None) -> str | None:
+    return (
+        None if moment is None else moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def reactions_payload(reactions: tuple[Reaction, ...] | list[Reaction]) -> list[dict[str, Any]]:
+    return [{"emoji": r.emoji, "count": r.count, "userIds": list(r.user_ids)} for r in reactions]
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "groupId": message.group_id,
+        "userId": message.user_id,
+        "userName": message.user_name,
+        "content": message.content,
+        "messageType": message.message_type,
+        "imageUrl": message.image_url,
+        "clientId": message.client_id,
+        "timestamp": iso(message.created_at),
+        "editedAt": iso(message.edited_at),
+        "reactions": reactions_payload(message.reactions),
+    }
+
+
+def is_single_emoji(text: str) -> bool:
+    """One emoji grapheme: ZWJ-joined parts that each hold one pictograph (plus modifiers and
+    variation selectors), or one flag (two regional indicators)."""
+    if not text or len(text.encode("utf-8")) > MAX_EMOJI_BYTES:
+        return False
+    return all(_is_emoji_part(part) for part in text.split(ZWJ))
+
+
+def _is_emoji_part(part: str) -> bool:
+    bases = [ch for ch in part if unicodedata.category(ch) == "So"]
+    others_ok = all(unicodedata.category(ch) in {"So", "Sk", "Mn", "Me", "Cf"} for ch in part)
+    flags = [ch for ch in part if 0x1F1E6 <= ord(ch) <= 0x1F1FF]
+    return others_ok and (len(bases) == 1 or (len(flags) == 2 and len(bases) == 2))
+
+
+def validate_content(content: str, message_type: str, image_url: str | None, max_chars: int) -> str:
+    content = content.strip()
+    if message_type not in MESSAGE_TYPES:
+        raise InvalidInput("Unknown message type", {"messageType": f"one of {MESSAGE_TYPES}"})
+    if message_type == "image":
+        if not image_url or not image_url.startswith(("http://", "https://")):
+            raise InvalidInput(
+                "An image message needs an http(s) imageUrl", {"imageUrl": "must be an http(s) URL"}
+            )
+    elif not content:
+        raise InvalidInput("A message cannot be empty", {"content": "must not be blank"})
+    if len(content) > max_chars:
+        raise InvalidInput(
+            f"A message is at most {max_chars} characters",
+            {"content": f"at most {max_chars} characters"},
+        )
+    return content
+
+
+class ChatService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        publisher: Publisher,
+        send_counter: WindowCounter,
+        sends_per_minute: int,
+        max_chars: int,
+    ) -> None:
+        self._uow = uow
+        self._publisher = publisher
+        self._sends = send_counter
+        self._sends_per_minute = sends_per_minute
+        self.max_chars = max_chars
+
+    async def send(self, user_id: int, new: NewMessage) -> tuple[Message, bool]:
+        """Commit, then broadcast. A repeated clientId returns the stored message, unbroadcast."""
+        content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
+        async with self._uow() as uow:
+            membership = await GroupService.active_membership(uow, user_id, new.group_id)
+            if new.client_id:
+                existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
+                if existing is not None:
+                    return existing, False
+            if new.message_type == "announcement" and membership.role != "leader":
+                raise Forbidden("Only the group leader can post announcements")
+            await self._check_rate(user_id)
+            message = await uow.chat.add(user_id, new, content)
+            if message is None:  # a concurrent retry with the same clientId won the insert
+                message = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
+                return message, False
+            await uow.commit()
+        await self._sends.record(f"send:{user_id}")
+        await self._publisher.publish(
+            Event("message:new", group_room(new.group_id), {"message": message_payload(message)})
+        )
+        return message, True
+
+    async def _check_rate(self, user_id: int) -> None:
+        count, remaining = await self._sends.count(f"send:{user_id}")
+        if count >= self._sends_per_minute:
+            retry = retry_after_seconds(remaining)
+            raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
+
+    async def history(
+        self, user_id: int, group_id: int, after: int | None, before: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        """Oldest first. `after`: the next messages after that id (catch-up); `before`: the
+        ones just older; neither: the newest `limit`."""
+        async with self._uow() as uow:
+            await GroupService.active_membership(uow, user_id, group_id)
+            return await uow.chat.page(group_id, after, before, limit)
+
+    async def _own_message(self, uow: Any, user_id: int, message_id: int) -> Message:
+        message = await uow.chat.get(message_id)
+        if message is None:
+            raise NotFound("Message not found")
+        await GroupService.active_membership(uow, user_id, message.group_id)
+        return message
+
+    async def react(self, user_id: int, message_id: int, emoji: str) -> tuple[int, list[Reaction]]:
+        if not is_single_emoji(emoji):
+            raise InvalidInput("Send exactly one emoji", {"emoji": "must be one emoji"})
+        async with self._uow() as uow:
+            message = await self._own_message(uow, user_id, message_id)
+            await uow.chat.toggle_reaction(message_id, user_id, emoji)
+            reactions = await uow.chat.reactions(message_id)
+            await uow.commit()
+        await self._publisher.publish(
+            Event(
+                "message:reaction",
+                group_room(message.group_id),
+                {
+                    "groupId": message.group_id,
+                    "messageId": message_id,
+                    "reactions": reactions_payload(reactions),
+                },
+            )
+        )
+        return message.group_id, reactions
+
+    async def edit(self, user_id: int, message_id: int, content: str) -> Message:
+        content = validate_content(content, "text", None, self.max_chars)
+        async with self._uow() as uow:
+            message = await self._own_message(uow, user_id, message_id)
+            if message.user_id != user_id:
+                raise Forbidden("You can edit only your own messages")
+            edited = await uow.chat.edit(message_id, content)
+            await uow.commit()
+        await self._publisher.publish(
+            Event(
+                "message:updated", group_room(edited.group_id), {"message": message_payload(edited)}
+            )
+        )
+        return edited
+
+    async def delete(self, user_id: int, message_id: int) -> int:
+        async with self._uow() as uow:
+            message = await self._own_message(uow, user_id, message_id)
+            membership = await uow.groups.membership(message.group_id, user_id)
+            if message.user_id != user_id and membership.role != "leader":
+                raise Forbidden("You can delete only your own messages")
+            await uow.chat.delete(message_id)
+            await uow.commit()
+        await self._publisher.publish(
+            Event(
+                "message:deleted",
+                group_room(message.group_id),
+                {"groupId": message.group_id, "messageId": message_id},
+            )
+        )
+        return message.group_id
+
+    async def mark_read(self, user_id: int, group_id: int, message_id: int) -> int:
+        """Move the read marker forward (never back); returns the unread count."""
+        async with self._uow() as uow:
+            await GroupService.active_membership(uow, user_id, group_id)
+            message = await uow.chat.get(message_id)
+            if message is None or message.group_id != group_id:
+                raise NotFound("Message not found in this group")
+            await uow.chat.mark_read(group_id, user_id, message_id)
+            unread = await uow.chat.unread_count(group_id, user_id)
+            await uow.commit()
+        return unread

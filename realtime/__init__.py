@@ -1,0 +1,1 @@
+"""Socket.IO transport: the /chat namespace, payload schemas, presence, the event publisher."""

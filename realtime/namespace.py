@@ -1,0 +1,195 @@
+"""The /chat namespace: authenticated sockets, rooms, and every client→server event with acks."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import socketio
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from api.keys import CHAT, GROUPS, USERS
+from domain.chat import NewMessage, message_payload, reactions_payload
+from domain.errors import DomainError, Forbidden
+from domain.events import group_room, user_room
+from realtime import payloads as p
+
+log = logging.getLogger("studysync.realtime")
+NAMESPACE = "/chat"
+Action = Callable[[int, Any], Awaitable[dict[str, Any]]]
+
+
+def error_ack(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"ok": False, "error": error}
+
+
+def _validation_details(error: ValidationError) -> dict[str, str]:
+    return {
+        ".".join(str(x) for x in item["loc"]) or "payload": item["msg"]
+        for item in error.errors(include_url=False, include_input=False)
+    }
+
+
+def token_from(environ: dict[str, Any], auth: Any) -> str:
+    """auth: {token} (preferred), then the Authorization header, then ?token=."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return auth["token"]
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return parse_qs(environ.get("QUERY_STRING", "")).get("token", [""])[0]
+
+
+class ChatNamespace(socketio.AsyncNamespace):
+    def __init__(self, app: web.Application, presence: Any) -> None:
+        super().__init__(NAMESPACE)
+        self.app = app
+        self.presence = presence
+        self.local_sockets: dict[int, set[str]] = defaultdict(set)  # this worker's, per user
+        self._events: dict[str, tuple[type[BaseModel], Action]] = {
+            "message:send": (p.SendPayload, self._send),
+            "message:react": (p.ReactPayload, self._react),
+            "message:edit": (p.EditPayload, self._edit),
+            "message:delete": (p.MessageRef, self._delete),
+            "messages:sync": (p.SyncPayload, self._sync),
+            "message:read": (p.ReadPayload, self._read),
+        }
+
+    # ---- connection -------------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            user = await self.app[USERS].authenticate(token_from(environ, auth))
+            group_ids = await self.app[GROUPS].active_group_ids(user.id)
+        except DomainError as error:
+            raise socketio.exceptions.ConnectionRefusedError(
+                error.message, {"code": error.code, "message": error.message}
+            ) from None
+        await self.save_session(sid, {"user_id": user.id, "name": user.name})
+        self.local_sockets[user.id].add(sid)
+        await self.enter_room(sid, user_room(user.id))
+        for group_id in group_ids:
+            await self.enter_room(sid, group_room(group_id))
+        if await self.presence.connect(user.id, sid):
+            await self._announce_presence(user.id, group_ids, online=True)
+
+    async def on_disconnect(self, sid: str, *_reason: Any) -> None:
+        session = await self.get_session(sid)
+        user_id = session.get("user_id")
+        if user_id is None:
+            return
+        self.local_sockets[user_id].discard(sid)
+        if not self.local_sockets[user_id]:
+            del self.local_sockets[user_id]
+        if await self.presence.disconnect(user_id, sid):
+            group_ids = await self.app[GROUPS].active_group_ids(user_id)
+            await self._announce_presence(user_id, group_ids, online=False)
+
+    async def _announce_presence(self, user_id: int, group_ids: list[int], online: bool) -> None:
+        for group_id in group_ids:
+            await self.emit(
+                "presence",
+                {"groupId": group_id, "userId": user_id, "online": online},
+                room=group_room(group_id),
+            )
+
+    # ---- events -----------------------------------------------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        sid, payload = args[0], (args[1] if len(args) > 1 else None)
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        if event == "typing":
+            return await self._acked(sid, payload, p.TypingPayload, self._typing(sid))
+        if event == "presence:list":
+            return await self._acked(sid, payload, p.GroupRef, self._presence_list(sid))
+        handler = self._events.get(event)
+        if handler is None:
+            return error_ack("not_found", f"Unknown event {event!r}")
+        model, action = handler
+        return await self._acked(sid, payload, model, action)
+
+    async def _acked(self, sid: str, payload: Any, model: type[BaseModel], action: Any) -> Any:
+        try:
+            session = await self.get_session(sid)
+            data = model.model_validate(payload if payload is not None else {})
+            result = await action(session["user_id"], data)
+            return {"ok": True, **result}
+        except ValidationError as error:
+            return error_ack(
+                "invalid_input", "The payload has invalid fields", _validation_details(error)
+            )
+        except DomainError as error:
+            return error_ack(error.code, error.message, error.details)
+        except Exception:
+            log.exception("event handler failed")
+            return error_ack("internal_error", "Something went wrong on our side")
+
+    async def _send(self, user_id: int, data: p.SendPayload) -> dict[str, Any]:
+        new = NewMessage(
+            data.group_id, data.content, data.message_type, data.image_url, data.client_id
+        )
+        message, _created = await self.app[CHAT].send(user_id, new)
+        return {"message": message_payload(message)}
+
+    async def _react(self, user_id: int, data: p.ReactPayload) -> dict[str, Any]:
+        _group_id, reactions = await self.app[CHAT].react(user_id, data.message_id, data.emoji)
+        return {"messageId": data.message_id, "reactions": reactions_payload(reactions)}
+
+    async def _edit(self, user_id: int, data: p.EditPayload) -> dict[str, Any]:
+        message = await self.app[CHAT].edit(user_id, data.message_id, data.content)
+        return {"message": message_payload(message)}
+
+    async def _delete(self, user_id: int, data: p.MessageRef) -> dict[str, Any]:
+        await self.app[CHAT].delete(user_id, data.message_id)
+        return {"messageId": data.message_id}
+
+    async def _sync(self, user_id: int, data: p.SyncPayload) -> dict[str, Any]:
+        messages, has_more = await self.app[CHAT].history(
+            user_id, data.group_id, data.after, None, data.limit
+        )
+        return {"messages": [message_payload(m) for m in messages], "hasMore": has_more}
+
+    async def _read(self, user_id: int, data: p.ReadPayload) -> dict[str, Any]:
+        unread = await self.app[CHAT].mark_read(user_id, data.group_id, data.message_id)
+        return {"groupId": data.group_id, "unread": unread}
+
+    def _require_room(self, sid: str, group_id: int) -> None:
+        # The socket is in a group's room exactly while its user is an active member.
+        if group_room(group_id) not in self.rooms(sid):
+            raise Forbidden("Only active members of this group can do that")
+
+    def _typing(self, sid: str) -> Action:
+        async def typing(user_id: int, data: p.TypingPayload) -> dict[str, Any]:
+            self._require_room(sid, data.group_id)
+            session = await self.get_session(sid)
+            await self.emit(
+                "typing",
+                {
+                    "groupId": data.group_id,
+                    "userId": user_id,
+                    "userName": session["name"],
+                    "isTyping": data.is_typing,
+                },
+                room=group_room(data.group_id),
+                skip_sid=sid,
+            )
+            return {}
+
+        return typing
+
+    def _presence_list(self, sid: str) -> Action:
+        async def presence_list(user_id: int, data: p.GroupRef) -> dict[str, Any]:
+            self._require_room(sid, data.group_id)
+            _group, _membership, members = await self.app[GROUPS].details(user_id, data.group_id)
+            online = await self.presence.online(member.user_id for member in members)
+            return {"online": online}
+
+        return presence_list

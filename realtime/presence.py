@@ -1,0 +1,96 @@
+"""Who is online: per-user socket sets, shared through Redis across workers when configured.
+
+Never derived from the Socket.IO manager's participants, which only know the local worker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+STALE_AFTER_SECONDS = 90  # a crashed worker's sockets stop counting after this
+HEARTBEAT_SECONDS = 30
+
+
+class MemoryPresence:
+    def __init__(self) -> None:
+        self._sockets: dict[int, set[str]] = defaultdict(set)
+
+    async def connect(self, user_id: int, sid: str) -> bool:
+        """Record a socket; True when it is the user's first."""
+        sockets = self._sockets[user_id]
+        sockets.add(sid)
+        return len(sockets) == 1
+
+    async def disconnect(self, user_id: int, sid: str) -> bool:
+        """Forget a socket; True when it was the user's last."""
+        sockets = self._sockets.get(user_id, set())
+        sockets.discard(sid)
+        if sockets:
+            return False
+        self._sockets.pop(user_id, None)
+        return True
+
+    async def online(self, user_ids: Iterable[int]) -> list[int]:
+        return [user_id for user_id in user_ids if self._sockets.get(user_id)]
+
+    async def count(self, user_id: int) -> int:
+        return len(self._sockets.get(user_id, ()))
+
+    async def heartbeat(self, sockets: dict[int, set[str]]) -> None:
+        return None
+
+
+class RedisPresence:
+    """A sorted set per user: member = socket id, score = last heartbeat time."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def _key(self, user_id: int) -> str:
+        return f"{self._prefix}:presence:{user_id}"
+
+    async def _live_count(self, pipe: Any, user_id: int) -> None:
+        pipe.zremrangebyscore(self._key(user_id), 0, time.time() - STALE_AFTER_SECONDS)
+        pipe.zcard(self._key(user_id))
+
+    async def connect(self, user_id: int, sid: str) -> bool:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._key(user_id), {sid: time.time()})
+            pipe.expire(self._key(user_id), STALE_AFTER_SECONDS * 2)
+            await self._live_count(pipe, user_id)
+            *_, count = await pipe.execute()
+        return int(count) == 1
+
+    async def disconnect(self, user_id: int, sid: str) -> bool:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key(user_id), sid)
+            await self._live_count(pipe, user_id)
+            *_, count = await pipe.execute()
+        return int(count) == 0
+
+    async def online(self, user_ids: Iterable[int]) -> list[int]:
+        ids = list(user_ids)
+        horizon = time.time() - STALE_AFTER_SECONDS
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id in ids:
+                pipe.zcount(self._key(user_id), horizon, "+inf")
+            counts = await pipe.execute()
+        return [user_id for user_id, count in zip(ids, counts, strict=True) if int(count) > 0]
+
+    async def count(self, user_id: int) -> int:
+        horizon = time.time() - STALE_AFTER_SECONDS
+        return int(await self._redis.zcount(self._key(user_id), horizon, "+inf"))
+
+    async def heartbeat(self, sockets: dict[int, set[str]]) -> None:
+        """Refresh this worker's sockets so they do not go stale."""
+        now = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id, sids in sockets.items():
+                if sids:
+                    pipe.zadd(self._key(user_id), dict.fromkeys(sids, now))
+                    pipe.expire(self._key(user_id), STALE_AFTER_SECONDS * 2)
+            await pipe.execute()

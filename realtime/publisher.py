@@ -1,0 +1,46 @@
+"""Turns committed domain events into Socket.IO emits, and moves sockets between rooms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+
+from domain.events import Event, MembershipChanged, group_room
+from realtime.namespace import NAMESPACE, ChatNamespace
+
+
+class SocketPublisher:
+    """Event-bus subscriber. Emits go through the client manager, so with Redis they reach
+    every worker. Membership changes move this worker's sockets of that user at once and are
+    passed to the other workers through the change feed, where each moves its own."""
+
+    def __init__(self, server: socketio.AsyncServer, namespace: ChatNamespace, feed: Any) -> None:
+        self._server = server
+        self._namespace = namespace
+        self._feed = feed
+
+    async def __call__(self, event: object) -> None:
+        if isinstance(event, Event):
+            await self._server.emit(event.name, event.payload, room=event.room, namespace=NAMESPACE)
+        elif isinstance(event, MembershipChanged):
+            await self.move_local_sockets(event.user_id, event.group_id, event.active)
+            if self._feed is not None:
+                await self._feed.publish(
+                    "membership",
+                    {"userId": event.user_id, "groupId": event.group_id, "active": event.active},
+                )
+
+    async def on_feed(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "membership":
+            await self.move_local_sockets(
+                int(payload["userId"]), int(payload["groupId"]), bool(payload["active"])
+            )
+
+    async def move_local_sockets(self, user_id: int, group_id: int, active: bool) -> None:
+        room = group_room(group_id)
+        for sid in list(self._namespace.local_sockets.get(user_id, ())):
+            if active:
+                await self._server.enter_room(sid, room, namespace=NAMESPACE)
+            else:
+                await self._server.leave_room(sid, room, namespace=NAMESPACE)

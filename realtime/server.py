@@ -1,0 +1,67 @@
+"""Builds the Socket.IO server on the aiohttp app: manager (Redis or in-memory), namespace."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from api.keys import CHANGE_FEED, PUBLISHER, REDIS, SETTINGS
+from realtime.namespace import ChatNamespace
+from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
+from realtime.publisher import SocketPublisher
+
+SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+
+
+def attach_socketio(app: web.Application) -> None:
+    """Create the server now (it adds its routes); connect it to services at start-up."""
+    settings = app[SETTINGS]
+    manager = (
+        socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+        if settings.redis_url
+        else socketio.AsyncManager()
+    )
+    server = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        # None: browsers may connect from this server's own origin only (engine.io's check).
+        cors_allowed_origins=list(settings.cors_origins) or None,
+        logger=False,
+        engineio_logger=False,
+    )
+    server.attach(app)
+    app[SOCKETIO] = server
+    app.cleanup_ctx.append(_realtime)
+
+
+async def _realtime(app: web.Application) -> AsyncIterator[None]:
+    server = app[SOCKETIO]
+    presence = (
+        RedisPresence(app[REDIS], app[SETTINGS].redis_prefix)
+        if app[REDIS] is not None
+        else MemoryPresence()
+    )
+    namespace = ChatNamespace(app, presence)
+    server.register_namespace(namespace)
+    publisher = SocketPublisher(server, namespace, app[CHANGE_FEED])
+    app[PUBLISHER].subscribe(publisher)
+    if app[CHANGE_FEED] is not None:
+        app[CHANGE_FEED].subscribe(publisher.on_feed)
+    heartbeat = asyncio.create_task(_keep_presence_fresh(presence, namespace))
+    yield
+    heartbeat.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await heartbeat
+
+
+async def _keep_presence_fresh(
+    presence: RedisPresence | MemoryPresence, namespace: ChatNamespace
+) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        with contextlib.suppress(Exception):  # Redis down: the next beat tries again
+            await presence.heartbeat(dict(namespace.local_sockets))

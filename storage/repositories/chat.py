@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, exc, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.chat import Message, NewMessage, Reaction
+from storage.tables import group_members, message_reactions, messages, users
+from storage.types import utcnow
+
+_MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
+    users, users.c.id == messages.c.user_id
+)
+
+
+async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message]:
+    """Messages by id, oldest first, with reactions: two queries whatever the count."""
+    if not ids:
+        return []
+    rows = (
+        await db.execute(_MESSAGE_QUERY.where(messages.c.id.in_(ids)).order_by(messages.c.id))
+    ).all()
+    reactions = await _reactions_by_message(db, ids)
+    return [
+        Message(
+            id=row.id,
+            group_id=row.group_id,
+            user_id=row.user_id,
+            user_name=row.user_name,
+            content=row.content,
+            message_type=row.message_type,
+            image_url=row.image_url,
+            client_id=row.client_id,
+            created_at=row.created_at,
+            edited_at=row.edited_at,
+            reactions=tuple(reactions.get(row.id, ())),
+        )
+        for row in rows
+    ]
+
+
+async def _reactions_by_message(
+    db: AsyncConnection, ids: Sequence[int]
+) -> dict[int, list[Reaction]]:
+    query = (
+        select(
+            message_reactions.c.message_id, message_reactions.c.emoji, message_reactions.c.user_id
+        )
+        .where(message_reactions.c.message_id.in_(ids))
+        .order_by(message_reactions.c.id)
+    )
+    grouped: dict[int, dict[str, list[int]]] = {}
+    for message_id, emoji, user_id in await db.execute(query):
+        grouped.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
+    return {
+        message_id: [Reaction(emoji, len(ids_), tuple(ids_)) for emoji, ids_ in by_emoji.items()]
+        for message_id, by_emoji in grouped.items()
+    }
+
+
+class SqlChatRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._db = connection
+
+    async def add(self, user_id: int, new: NewMessage, content: str) -> Message | None:
+        """Insert; None when (group, user, clientId) already exists."""
+        values: dict[str, Any] = {
+            "group_id": new.group_id,
+            "user_id": user_id,
+            "content": content,
+            "message_type": new.message_type,
+            "image_url": new.image_url,
+            "client_id": new.client_id,
+            "created_at": utcnow(),
+        }
+        try:
+            async with self._db.begin_nested():
+                result = await self._db.execute(insert(messages).values(values))
+        except exc.IntegrityError:
+            if new.client_id is None:
+                raise
+            return None
+        return await self.get(result.inserted_primary_key[0])
+
+    async def get(self, message_id: int) -> Message | None:
+        found = await load_messages(self._db, [message_id])
+        return found[0] if found else None
+
+    async def by_client_id(self, group_id: int, user_id: int, client_id: str) -> Message | None:
+        query = select(messages.c.id).where(
+            messages.c.group_id == group_id,
+            messages.c.user_id == user_id,
+            messages.c.client_id == client_id,
+        )
+        message_id = (await self._db.execute(query)).scalar_one_or_none()
+        return None if message_id is None else await self.get(message_id)
+
+    async def page(
+        self, group_id: int, after: int | None, before: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        query = select(messages.c.id).where(messages.c.group_id == group_id).limit(limit + 1)
+        if after is not None:
+            query = query.where(messages.c.id > after).order_by(messages.c.id)
+        else:
+            if before is not None:
+                query = query.where(messages.c.id < before)
+            query = query.order_by(messages.c.id.desc())
+        ids = [row[0] for row in await self._db.execute(query)]
+        has_more = len(ids) > limit
+        return await load_messages(self._db, ids[:limit]), has_more
+
+    async def toggle_reaction(self, message_id: int, user_id: int, emoji: str) -> None:
+        removed = await self._db.execute(
+            delete(message_reactions).where(
+                message_reactions.c.message_id == message_id,
+                message_reactions.c.user_id == user_id,
+                message_reactions.c.emoji == emoji,
+            )
+        )
+        if removed.rowcount:
+            return
+        try:
+            async with self._db.begin_nested():
+                await self._db.execute(
+                    insert(message_reactions).values(
+                        message_id=message_id, user_id=user_id, emoji=emoji, created_at=utcnow()
+                    )
+                )
+        except exc.IntegrityError:
+            pass  # a concurrent identical toggle added it: the reaction is there
+
+    async def reactions(self, message_id: int) -> list[Reaction]:
+        return (await _reactions_by_message(self._db, [message_id])).get(message_id, [])
+
+    async def edit(self, message_id: int, content: str) -> Message:
+        await self._db.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(content=content, edited_at=utcnow())
+        )
+        edited = await self.get(message_id)
+        assert edited is not None
+        return edited
+
+    async def delete(self, message_id: int) -> None:
+        await self._db.execute(delete(messages).where(messages.c.id == message_id))
+
+    async def mark_read(self, group_id: int, user_id: int, message_id: int) -> None:
+        marker = group_members.c.last_read_message_id
+        await self._db.execute(
+            update(group_members)
+            .where(
+                group_members.c.group_id == group_id,
+                group_members.c.user_id == user_id,
+                or_(marker.is_(None), marker < message_id),
+            )
+            .values(last_read_message_id=message_id)
+        )
+
+    async def unread_count(self, group_id: int, user_id: int) -> int:
+        marker = (
+            select(func.coalesce(group_members.c.last_read_message_id, 0))
+            .where(group_members.c.group_id == group_id, group_members.c.user_id == user_id)
+            .scalar_subquery()
+        )
+        query = select(func.count()).where(
+            messages.c.group_id == group_id, messages.c.user_id != user_id, messages.c.id > marker
+        )
+        return int((await self._db.execute(query)).scalar_one())
