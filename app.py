@@ -192,7 +192,7 @@ async def _matching(app: web.Application) -> AsyncIterator[None]:
         feed.subscribe(service.handle_remote_change)
     await service.start()
     yield
-    service.close()
+    await service.close()
     embedder.close()
 
 

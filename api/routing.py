@@ -153,8 +153,8 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def ok(status: int = 200, **fields: Any) -> web.Response:
-    return json_response({"success": True, **fields}, status)
+def ok(http_status: int = 200, /, **fields: Any) -> web.Response:
+    return json_response({"success": True, **fields}, http_status)
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

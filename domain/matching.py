@@ -308,9 +308,12 @@ class MatchingService:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def close(self) -> None:
-        for task in self._tasks:
+    async def close(self) -> None:
+        """Cancel background refreshes and wait for them, while storage is still open."""
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     # ---- queries --------------------------------------------------------------------------
