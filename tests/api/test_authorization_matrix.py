@@ -1,0 +1,191 @@
+"""Authorization matrix: every authenticated route × every kind of caller, exact outcomes.
+
+Each (route, role) pair runs against a fresh world, so a mutating call never changes what the
+next role sees. Roles: the resource's owner (the group leader, or the author of the message or
+notification), an active member, a pending member (asked to join an approval group), and an
+outsider. Every row of ROUTES must exist for every authenticated route the app serves (checked).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import pytest
+
+from api.keys import ENDPOINTS
+from app import create_app
+from tests.api.test_groups import create_group
+from tests.conftest import TEST_SECRET, settings_for, wipe
+from tests.helpers import register
+
+ROLES = ("owner", "member", "pending", "outsider")
+
+
+@dataclass
+class World:
+    accounts: dict[str, dict[str, Any]]
+    ids: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Case:
+    """`expect` maps each role to a status; `user` names whose id fills {user_id}."""
+
+    expect: dict[str, int]
+    body: dict[str, Any] | None = None
+    user: str = "member"
+    query: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def members_only(status: int, denied: int = 403) -> dict[str, int]:
+    return {"owner": status, "member": status, "pending": denied, "outsider": denied}
+
+
+def owner_only(status: int, denied: int = 403) -> dict[str, int]:
+    return {"owner": status, "member": denied, "pending": denied, "outsider": denied}
+
+
+ROUTES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/auth/me"): Case(everyone(200)),
+    ("GET", "/api/auth/profile"): Case(everyone(200)),
+    ("PATCH", "/api/auth/me"): Case(everyone(200), {"major": "Physics"}),
+    ("PATCH", "/api/auth/profile"): Case(everyone(200), {"major": "Physics"}),
+    ("POST", "/api/auth/calendar-token"): Case(everyone(200)),
+    ("POST", "/api/auth/logout"): Case(everyone(200)),
+    ("POST", "/api/auth/logout-all"): Case(everyone(200)),
+    ("GET", "/api/users/{user_id}"): Case(everyone(200)),
+    ("GET", "/api/notifications"): Case(everyone(200)),
+    ("POST", "/api/notifications/{notification_id}/read"): Case(owner_only(200, 404)),
+    ("POST", "/api/recommend"): Case(everyone(200), {}),
+    ("POST", "/api/search"): Case(everyone(200), {"query": "calculus"}),
+    ("POST", "/api/search/people"): Case(everyone(200), {"query": "calculus"}),
+    ("POST", "/api/groups/create"): Case(everyone(201), {"title": "New", "subject": "Art"}),
+    ("GET", "/api/groups/mine"): Case(everyone(200)),
+    ("GET", "/api/groups/{group_id}"): Case(everyone(200)),
+    ("POST", "/api/groups/{group_id}/join"): Case(everyone(200)),
+    ("POST", "/api/groups/{group_id}/request-join"): Case(everyone(200)),
+    ("POST", "/api/groups/{group_id}/requests/{user_id}/approve"): Case(
+        owner_only(200), user="pending"
+    ),
+    ("POST", "/api/groups/{group_id}/requests/{user_id}/reject"): Case(
+        owner_only(200), user="pending"
+    ),
+    ("POST", "/api/groups/{group_id}/leave"): Case(
+        {"owner": 200, "member": 200, "pending": 200, "outsider": 404}
+    ),
+    ("DELETE", "/api/groups/{group_id}/members/{user_id}"): Case(owner_only(200)),
+    ("GET", "/api/chat/{group_id}/messages"): Case(members_only(200)),
+    ("POST", "/api/chat/{group_id}/send"): Case(members_only(201), {"content": "hi"}),
+    ("POST", "/api/chat/{group_id}/message"): Case(members_only(201), {"content": "hi"}),
+    ("POST", "/api/chat/message/{message_id}/react"): Case(members_only(200), {"emoji": "👍"}),
+    ("PATCH", "/api/chat/message/{message_id}"): Case(owner_only(200), {"content": "edited"}),
+    ("DELETE", "/api/chat/message/{message_id}"): Case(owner_only(200)),
+    ("POST", "/api/chat/{group_id}/read"): Case(members_only(200), extra={"read": True}),
+}
+
+
+@pytest.fixture
+async def matrix_client(aiohttp_client: Any, sqlite_url: str) -> AsyncIterator[Any]:
+    """Authorization does not depend on the engine: SQLite keeps the matrix quick."""
+    yield await aiohttp_client(create_app(settings_for(sqlite_url)))
+    await wipe(sqlite_url)
+
+
+async def build_world(client: Any) -> World:
+    accounts = {role: await register(client) for role in ROLES}
+    owner, member, pending = accounts["owner"], accounts["member"], accounts["pending"]
+    group_id = (await create_group(client, owner, joinPolicy="approval"))["id"]
+    for account in (member, pending):
+        response = await client.post(f"/api/groups/{group_id}/join", headers=account["headers"])
+        assert response.status == 200, await response.text()
+    approve = f"/api/groups/{group_id}/requests/{member['user']['id']}/approve"
+    assert (await client.post(approve, headers=owner["headers"])).status == 200
+    sent = await client.post(
+        f"/api/chat/{group_id}/send", json={"content": "owner's"}, headers=owner["headers"]
+    )
+    notes = await (await client.get("/api/notifications", headers=owner["headers"])).json()
+    ids = {
+        "group_id": group_id,
+        "message_id": (await sent.json())["message"]["id"],
+        "notification_id": notes["notifications"][0]["id"],
+    }
+    return World(accounts, ids)
+
+
+def fill(path: str, world: World, case: Case) -> str:
+    values = {**world.ids, "user_id": world.accounts[case.user]["user"]["id"]}
+    return path.format(**values)
+
+
+def body_for(case: Case, world: World) -> dict[str, Any] | None:
+    if case.extra.get("read"):
+        return {"messageId": world.ids["message_id"]}
+    return case.body
+
+
+CASES = [(method, path, role) for (method, path) in ROUTES for role in ROLES]
+
+
+@pytest.mark.parametrize(("method", "path", "role"), CASES)
+async def test_route_by_role(matrix_client: Any, method: str, path: str, role: str) -> None:
+    world = await build_world(matrix_client)
+    case = ROUTES[(method, path)]
+    response = await matrix_client.request(
+        method,
+        fill(path, world, case) + case.query,
+        json=body_for(case, world),
+        headers=world.accounts[role]["headers"],
+    )
+    expected = case.expect[role]
+    assert response.status == expected, f"{role}: {response.status} {await response.text()}"
+    if expected >= 400:
+        assert (await response.json())["success"] is False
+
+
+def bad_tokens(user_id: int) -> dict[str, dict[str, str]]:
+    now = int(time.time())
+    claims = {"sub": str(user_id), "user_id": user_id, "iat": now, "exp": now + 600}
+    header_only = jwt.encode(claims, "", algorithm="none")
+    return {
+        "no token": {},
+        "expired": _bearer(jwt.encode({**claims, "exp": now - 10}, TEST_SECRET, "HS256")),
+        "other key": _bearer(jwt.encode(claims, "another-key-" + "y" * 40, "HS256")),
+        "alg none": _bearer(header_only),
+        "not a jwt": _bearer("not-a-token"),
+        "basic scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
+    }
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_every_authenticated_route_refuses_bad_tokens(matrix_client: Any) -> None:
+    world = await build_world(matrix_client)
+    endpoints = [e for e in matrix_client.server.app[ENDPOINTS] if e.auth]
+    for kind, headers in bad_tokens(world.accounts["owner"]["user"]["id"]).items():
+        for endpoint in endpoints:
+            case = ROUTES.get((endpoint.method, endpoint.path), Case(everyone(200), user="owner"))
+            url = fill(endpoint.path, world, case)
+            response = await matrix_client.request(
+                endpoint.method, url, json=body_for(case, world), headers=headers
+            )
+            assert response.status == 401, f"{kind}: {endpoint.method} {url} {response.status}"
+            assert (await response.json())["error"]["code"] == "unauthorized"
+
+
+def test_matrix_covers_every_authenticated_route(sqlite_url: str) -> None:
+    app = create_app(settings_for(sqlite_url))
+    served = {(e.method, e.path) for e in app[ENDPOINTS] if e.auth}
+    missing = sorted(served - set(ROUTES))
+    assert not missing, f"add these routes to the authorization matrix: {missing}"
+    assert not set(ROUTES) - served, "the matrix names routes the app no longer serves"
