@@ -1,4 +1,4 @@
-"""Process entry point: `python server.py serve|migrate` (see README)."""
+"""Process entry point: `python server.py serve|migrate|reindex` (see README)."""
 
 from __future__ import annotations
 
@@ -67,9 +67,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reindex import run_reindex
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    if args.batch_size < 1:
+        raise ConfigError("--batch-size must be at least 1")
+    kind = args.embedder or settings.matching.embedder
+    result = asyncio.run(run_reindex(settings, kind, args.batch_size, args.only_stale))
+    return 0 if result is not None else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
+    "reindex": cmd_reindex,
 }
 
 
@@ -87,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.add_argument("--config", dest="config", default=argparse.SUPPRESS)
+    reindex = sub.add_parser("reindex", help="re-embed every profile (batches, progress bar)")
+    reindex.add_argument("--config", dest="config", default=argparse.SUPPRESS)
+    reindex.add_argument("--batch-size", type=int, default=64)
+    reindex.add_argument("--only-stale", action="store_true", help="skip up-to-date embeddings")
+    reindex.add_argument(
+        "--embedder", choices=["sentence-transformers", "hashing"], help="default: config.toml"
+    )
     return parser
 
 

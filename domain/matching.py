@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,6 +28,7 @@ from matching.scoring import Match, Weights, explain
 log = logging.getLogger("studysync.matching")
 SEARCH_WEIGHTS = Weights(subjects=0, schedule=0, style=1, performance=0, threshold=0)
 LOAD_PAGE = 2000
+RELOAD = "matching:reload"  # change-feed kind: every worker rebuilds its index from storage
 
 
 class TextEmbedder(Protocol):
@@ -122,6 +123,87 @@ def _vector(raw: bytes | None) -> np.ndarray | None:
     return None if raw is None else np.frombuffer(raw, dtype=np.float32).copy()
 
 
+def is_stale(model: str, record: StudentRecord) -> bool:
+    """No stored embedding, or one made by another model or from other text."""
+    stored = record.embedding
+    return stored is None or stored.text_sha256 != text_fingerprint(model, record)
+
+
+async def embed_records(
+    embedder: TextEmbedder, records: Sequence[StudentRecord]
+) -> list[StoredEmbedding]:
+    """Both vectors of each record (learning style, search text) in one encode call, off the
+    loop. An empty learning style stores no style vector: that factor scores 0."""
+    if not records:
+        return []
+    texts = [r.learning_style or " " for r in records] + [r.search_text or " " for r in records]
+    vectors = await embedder.encode(texts)
+    styles, searches = vectors[: len(records)], vectors[len(records) :]
+    return [
+        StoredEmbedding(
+            embedder.name,
+            text_fingerprint(embedder.name, record),
+            style.tobytes() if record.learning_style.strip() else None,
+            search.tobytes(),
+        )
+        for record, style, search in zip(records, styles, searches, strict=True)
+    ]
+
+
+async def store_embeddings(
+    uow: Any, records: Sequence[StudentRecord], stored: Sequence[StoredEmbedding]
+) -> None:
+    """The one write path for embeddings (profile writes, start-up backfill, reindex)."""
+    for record, embedding in zip(records, stored, strict=True):
+        await uow.matching.store_embedding(
+            record.id,
+            embedding.model,
+            embedding.text_sha256,
+            embedding.vector,
+            embedding.search_vector,
+        )
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    students: int  # profiles seen
+    embedded: int  # profiles whose vectors were (re)computed and stored
+
+
+async def reindex_students(
+    uow_factory: UnitOfWorkFactory,
+    embedder: TextEmbedder,
+    *,
+    batch_size: int = 64,
+    only_stale: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ReindexResult:
+    """Re-embed every stored profile (or only those whose embedding is missing or stale), in
+    batches, each batch stored in its own transaction. Running it again stores the same vectors:
+    the model is deterministic and the fingerprint names model and text."""
+    if batch_size < 1:
+        raise InvalidInput("batch size must be at least 1", {"batchSize": "must be >= 1"})
+    seen = embedded = 0
+    after = 0
+    while True:
+        async with uow_factory() as uow:
+            page = await uow.matching.students(after, batch_size)
+        if not page:
+            break
+        after = page[-1].id
+        todo = [r for r in page if not only_stale or is_stale(embedder.name, r)]
+        stored = await embed_records(embedder, todo)
+        if todo:
+            async with uow_factory() as uow:
+                await store_embeddings(uow, todo, stored)
+                await uow.commit()
+        seen += len(page)
+        embedded += len(todo)
+        if progress is not None:
+            progress(len(page))
+    return ReindexResult(seen, embedded)
+
+
 class MatchingService:
     def __init__(
         self,
@@ -159,8 +241,7 @@ class MatchingService:
         while True:
             async with self._uow() as uow:
                 page = await uow.matching.students(after, LOAD_PAGE)
-            for record in page:
-                self._index_student(record)
+            self.index_students(page)
             if len(page) < LOAD_PAGE:
                 break
             after = page[-1].id
@@ -177,8 +258,7 @@ class MatchingService:
         log.info("matching ready: %d students, %d groups", len(self._records), len(self._cards))
 
     def _is_stale(self, record: StudentRecord) -> bool:
-        stored = record.embedding
-        return stored is None or stored.text_sha256 != text_fingerprint(self.embedder.name, record)
+        return is_stale(self.embedder.name, record)
 
     async def handle_event(self, event: object) -> None:
         """Event-bus subscriber: refresh in the background; the request never waits."""
@@ -189,7 +269,7 @@ class MatchingService:
 
     async def handle_remote_change(self, kind: str, payload: dict[str, Any]) -> None:
         """Another worker changed something: reload it from storage (never re-announce)."""
-        if kind == "resync":
+        if kind in {"resync", RELOAD}:
             await self.reload()
         elif kind == "matching:student":
             await self.refresh_student(int(payload["id"]))
@@ -212,17 +292,11 @@ class MatchingService:
             await self.announce("matching:student", {"id": user_id})
 
     async def _embed_and_store(self, record: StudentRecord) -> StudentRecord:
-        texts = [record.learning_style or " ", record.search_text or " "]
-        style, search = await self.embedder.encode(texts)
-        fingerprint = text_fingerprint(self.embedder.name, record)
-        style_bytes = style.tobytes() if record.learning_style.strip() else None
-        stored = StoredEmbedding(self.embedder.name, fingerprint, style_bytes, search.tobytes())
+        (stored,) = await embed_records(self.embedder, [record])
         async with self._uow() as uow:
-            await uow.matching.store_embedding(
-                record.id, stored.model, fingerprint, stored.vector, stored.search_vector
-            )
+            await store_embeddings(uow, [record], [stored])
             await uow.commit()
-        return StudentRecord(**{**record.__dict__, "embedding": stored})
+        return replace(record, embedding=stored)
 
     async def refresh_groups(self, group_ids: list[int] | None, announce: bool = False) -> None:
         async with self._uow() as uow:
@@ -244,6 +318,11 @@ class MatchingService:
             vectors = await self.embedder.encode([card.search_text or " " for card in batch])
             for card, vector in zip(batch, vectors, strict=True):
                 self._group_search.upsert(Profile(card.id, frozenset(), 0, 3.0, vector))
+
+    def index_students(self, records: Iterable[StudentRecord]) -> None:
+        """Put stored profiles into the index as they are (no embedding, no storage)."""
+        for record in records:
+            self._index_student(record)
 
     def _index_student(self, record: StudentRecord) -> None:
         self._records[record.id] = record

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-import numpy as np
-from sqlalchemy import func, insert, select
+import asyncio
+import os
+import sys
+import threading
+import time
+from pathlib import Path
 
-from api.keys import ENGINE, MATCHING
-from matching.embedder import HashingEmbedder
-from storage.tables import group_members, study_groups, user_embeddings
+import numpy as np
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+
+from api.keys import ENGINE, MATCHING, UOW
+from app import create_app
+from domain.matching import is_stale
+from matching.embedder import Embedder, HashingEmbedder
+from settings import MatchingSettings
+from storage.tables import group_members, study_groups, user_embeddings, users
 from storage.types import utcnow
+from tests.conftest import settings_for
 from tests.helpers import expect_error, register
+from tests.services import REDIS_URL, redis_prefix, require_service
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EVENINGS = {"Monday": ["Evening (5-9 PM)"], "Wednesday": ["Evening (5-9 PM)"]}
 
@@ -215,3 +230,191 @@ async def test_503_while_the_model_loads(make_client) -> None:
         503,
         "model_loading",
     )
+
+
+class HashingModel:
+    """Stands in for a SentenceTransformer inside the real Embedder (same encode signature)."""
+
+    def encode(self, texts: list[str], **_options: object) -> np.ndarray:
+        return HashingEmbedder().encode_sync(texts)
+
+
+class GatedEmbedder(Embedder):
+    """The real Embedder (executor, state, bounded wait) whose model load waits for a gate."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__(model_path="gated-test-model")
+        self.gate = threading.Event()
+        self.fail = fail
+
+    def _load(self) -> None:
+        if not self.gate.wait(60) or self.fail:
+            raise RuntimeError("model files missing")
+        self._model = HashingModel()
+
+
+async def model_state(client) -> str:
+    return (await (await client.get("/api/health")).json())["ai_model"]
+
+
+async def test_requests_wait_a_bounded_time_for_the_model_then_503(make_client) -> None:
+    embedder = GatedEmbedder()
+    matching = MatchingSettings(embedder="hashing", model_wait_seconds=1.0)
+    client = await make_client(overrides={"embedder": embedder}, matching=matching)
+    try:
+        me = await register(client)
+        assert await model_state(client) == "loading"
+        started = time.monotonic()
+        response = await client.post("/api/recommend", json={}, headers=me["headers"])
+        body = await expect_error(response, 503, "model_loading")
+        assert time.monotonic() - started >= 0.9
+        assert "loading" in body["message"]
+        # A request already waiting when the model arrives is answered normally.
+        waiting = asyncio.ensure_future(
+            client.post("/api/recommend", json={}, headers=me["headers"])
+        )
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        embedder.gate.set()
+        assert (await waiting).status == 200
+        assert await model_state(client) == "loaded"
+    finally:
+        embedder.gate.set()
+
+
+async def test_a_model_that_fails_to_load_is_reported(make_client) -> None:
+    embedder = GatedEmbedder(fail=True)
+    embedder.gate.set()
+    client = await make_client(overrides={"embedder": embedder})
+    me = await register(client)
+    await settle(client)
+    health = await (await client.get("/api/health")).json()
+    assert (health["ai_model"], health["status"]) == ("failed", "degraded")
+    response = await client.post("/api/search", json={"query": "x"}, headers=me["headers"])
+    body = await expect_error(response, 503, "model_loading")
+    assert "failed" in body["message"]
+
+
+# ---- python server.py reindex -----------------------------------------------------------------
+
+
+async def run_reindex(database_url: str, *flags: str, **env: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "server.py",
+        "reindex",
+        "--embedder",
+        "hashing",
+        *flags,
+        cwd=ROOT,
+        env={**environ, "DATABASE_URL": database_url, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    assert process.returncode == 0, text
+    return text
+
+
+async def stored_students(client) -> dict:
+    async with client.server.app[UOW]() as uow:
+        return {record.id: record for record in await uow.matching.students(0, 1000)}
+
+
+async def test_reindex_embeds_missing_and_stale_profiles_and_is_idempotent(
+    client, database_url
+) -> None:
+    styled = await register(client, learningStyle="whiteboard sessions")
+    blank = await register(client, learningStyle="")
+    edited = await register(client, learningStyle="flashcards")
+    await settle(client)
+    async with client.server.app[ENGINE].begin() as connection:
+        await connection.execute(
+            delete(user_embeddings).where(
+                user_embeddings.c.user_id.in_([styled["user"]["id"], blank["user"]["id"]])
+            )
+        )
+        # Written behind the service's back: the stored fingerprint no longer matches.
+        await connection.execute(
+            update(users)
+            .where(users.c.id == edited["user"]["id"])
+            .values(learning_style="spaced repetition")
+        )
+    before = await stored_students(client)
+    assert [is_stale(HashingEmbedder.name, r) for r in before.values()] == [True] * 3
+
+    output = await run_reindex(database_url, "--only-stale", "--batch-size", "2")
+    assert "3 profiles, 3 re-embedded" in output and "3/3" in output  # log line, tqdm bar
+    after = await stored_students(client)
+    assert not any(is_stale(HashingEmbedder.name, r) for r in after.values())
+    hashing = HashingEmbedder()
+    edited_record = after[edited["user"]["id"]]
+    assert edited_record.embedding is not None
+    assert edited_record.embedding.vector == hashing.encode_sync(["spaced repetition"])[0].tobytes()
+    assert edited_record.embedding.search_vector == (
+        hashing.encode_sync([edited_record.search_text])[0].tobytes()
+    )
+    blank_record = after[blank["user"]["id"]]
+    assert blank_record.embedding is not None and blank_record.embedding.vector is None
+
+    again = await run_reindex(database_url, "--only-stale")
+    assert "3 profiles, 0 re-embedded" in again
+    everything = await run_reindex(database_url)
+    assert "3 profiles, 3 re-embedded" in everything
+    assert await stored_students(client) == after  # same vectors, same fingerprints
+
+
+async def test_reindex_tells_running_workers_to_reload(sqlite_database_url, aiohttp_client) -> None:
+    require_service("Redis", "127.0.0.1", 6379)
+    prefix = redis_prefix()
+    settings = settings_for(sqlite_database_url, redis_url=REDIS_URL, redis_prefix=prefix)
+    client = await aiohttp_client(create_app(settings))
+    me = await register(client, learningStyle="flashcards")
+    await settle(client)
+    async with client.server.app[ENGINE].begin() as connection:
+        await connection.execute(update(users).values(learning_style="mind maps"))
+    service = client.server.app[MATCHING]
+    expected = HashingEmbedder().encode_sync(["mind maps"])[0]
+    assert not np.array_equal(service._students.get(me["user"]["id"]).embedding, expected)
+    await run_reindex(sqlite_database_url, REDIS_URL=REDIS_URL, REDIS_PREFIX=prefix)
+    for _ in range(100):
+        if np.array_equal(service._students.get(me["user"]["id"]).embedding, expected):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the running app did not reload its index after reindex")
+
+
+# ---- the real packaged model, through the service ---------------------------------------------
+
+
+@pytest.mark.model
+async def test_real_model_ranks_close_learning_styles_first(
+    sqlite_database_url, aiohttp_client
+) -> None:
+    settings = settings_for(sqlite_database_url, matching=MatchingSettings())
+    client = await aiohttp_client(create_app(settings))
+    for _ in range(600):
+        if await model_state(client) != "loading":
+            break
+        await asyncio.sleep(0.1)
+    assert await model_state(client) == "loaded"
+    me = await register(client, learningStyle="Visual learner: I like diagrams and mind maps")
+    distant = await register(client, learningStyle="I prefer quiet solo reading of long texts")
+    close = await register(client, learningStyle="I learn best with charts and visual diagrams")
+    await settle(client)
+    body = await recommend(client, me, kind="partners")
+    ranked = {p["id"]: p for p in body["partners"]}
+    assert list(ranked) == [close["user"]["id"], distant["user"]["id"]]
+    near, far = ranked[close["user"]["id"]], ranked[distant["user"]["id"]]
+    assert near["compatibility"]["learningStyle"] > far["compatibility"]["learningStyle"] + 0.15
+    # Everything but the learning style is identical, so that factor alone orders them.
+    assert near["compatibility"]["subject"] == far["compatibility"]["subject"] == 1.0
+    assert near["matchPercentage"] > far["matchPercentage"]
+    search = await client.post(
+        "/api/search", json={"query": "drawing diagrams"}, headers=me["headers"]
+    )
+    results = (await search.json())["results"]
+    assert results[0]["id"] == close["user"]["id"]
