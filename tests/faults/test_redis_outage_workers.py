@@ -103,9 +103,10 @@ async def test_acked_messages_survive_a_redis_outage_between_two_workers(
                 )
                 assert status == 200, body
                 ack = await clients[0].send(group_id, f"feed-probe-{next(counter)}")
-                acked.add(ack["message"]["id"])
+                probe_id = ack["message"]["id"]
+                acked.add(probe_id)
                 with contextlib.suppress(AssertionError):
-                    await wait_for(lambda: ack["message"]["id"] in outsider.live, "feed probe", 2.0)
+                    await wait_for(lambda i=probe_id: i in outsider.live, "feed probe", 2.0)
                     break
                 assert time.monotonic() - started < 90, "change feed never recovered"
                 await api.call("POST", f"{w1.url}/api/groups/{group_id}/leave", d["token"])
