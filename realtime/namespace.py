@@ -12,10 +12,11 @@ import socketio
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from api.keys import CHAT, GROUPS, USERS
+from api.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, SETTINGS, USERS
 from domain.chat import NewMessage, message_payload, reactions_payload
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError, Forbidden, RateLimited
 from domain.events import group_room, user_room
+from domain.users import TokensRevoked
 from realtime import payloads as p
 
 log = logging.getLogger("studysync.realtime")
@@ -61,12 +62,17 @@ class ChatNamespace(socketio.AsyncNamespace):
             "messages:sync": (p.SyncPayload, self._sync),
             "message:read": (p.ReadPayload, self._read),
         }
+        # "Log out everywhere" closes the user's open sockets on this and every other worker.
+        app[PUBLISHER].subscribe(self._on_domain_event)
+        if app[CHANGE_FEED] is not None:
+            app[CHANGE_FEED].subscribe(self._on_feed)
 
     # ---- connection -------------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
             user = await self.app[USERS].authenticate(token_from(environ, auth))
+            await self._check_connection_limit(user.id)
             group_ids = await self.app[GROUPS].active_group_ids(user.id)
         except DomainError as error:
             raise socketio.exceptions.ConnectionRefusedError(
@@ -91,6 +97,28 @@ class ChatNamespace(socketio.AsyncNamespace):
         if await self.presence.disconnect(user_id, sid):
             group_ids = await self.app[GROUPS].active_group_ids(user_id)
             await self._announce_presence(user_id, group_ids, online=False)
+
+    async def _check_connection_limit(self, user_id: int) -> None:
+        """Counted across workers by the presence store (best effort: two simultaneous
+        connects may both pass at the limit)."""
+        limit = self.app[SETTINGS].chat.max_connections_per_user
+        if await self.presence.count(user_id) >= limit:
+            raise RateLimited(f"At most {limit} open connections per user", retry_after=60)
+
+    async def disconnect_user(self, user_id: int) -> None:
+        """Close this worker's sockets of the user."""
+        for sid in list(self.local_sockets.get(user_id, ())):
+            await self.disconnect(sid)
+
+    async def _on_domain_event(self, event: object) -> None:
+        if isinstance(event, TokensRevoked):
+            await self.disconnect_user(event.user_id)
+            if self.app[CHANGE_FEED] is not None:
+                await self.app[CHANGE_FEED].publish("tokens_revoked", {"userId": event.user_id})
+
+    async def _on_feed(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "tokens_revoked":
+            await self.disconnect_user(int(payload["userId"]))
 
     async def _announce_presence(self, user_id: int, group_ids: list[int], online: bool) -> None:
         for group_id in group_ids:
@@ -179,7 +207,8 @@ class ChatNamespace(socketio.AsyncNamespace):
                     "isTyping": data.is_typing,
                 },
                 room=group_room(data.group_id),
-                skip_sid=sid,
+                # Not back to the typist: none of their sockets (other tabs, other workers).
+                skip_sid=list({sid, *await self.presence.sockets(user_id)}),
             )
             return {}
 

@@ -1,14 +1,25 @@
 """Who is online: per-user socket sets, shared through Redis across workers when configured.
 
 Never derived from the Socket.IO manager's participants, which only know the local worker.
+The same store counts a user's open sockets for the per-user connection limit. When Redis is
+unreachable, writes and counts degrade (nothing recorded, count 0: connections are allowed) with a
+warning; the heartbeat re-adds this worker's sockets once Redis is back.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+
+from domain.errors import Unavailable
+
+log = logging.getLogger("studysync.presence")
+T = TypeVar("T")
 
 STALE_AFTER_SECONDS = 90  # a crashed worker's sockets stop counting after this
 HEARTBEAT_SECONDS = 30
@@ -39,8 +50,19 @@ class MemoryPresence:
     async def count(self, user_id: int) -> int:
         return len(self._sockets.get(user_id, ()))
 
+    async def sockets(self, user_id: int) -> list[str]:
+        return list(self._sockets.get(user_id, ()))
+
     async def heartbeat(self, sockets: dict[int, set[str]]) -> None:
         return None
+
+
+async def _degrade(operation: Awaitable[T], fallback: T, what: str) -> T:
+    try:
+        return await operation
+    except (RedisError, OSError) as error:
+        log.warning("Redis unavailable (presence %s): %s", what, error)
+        return fallback
 
 
 class RedisPresence:
@@ -58,6 +80,9 @@ class RedisPresence:
         pipe.zcard(self._key(user_id))
 
     async def connect(self, user_id: int, sid: str) -> bool:
+        return await _degrade(self._connect(user_id, sid), False, "connect")
+
+    async def _connect(self, user_id: int, sid: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(self._key(user_id), {sid: time.time()})
             pipe.expire(self._key(user_id), STALE_AFTER_SECONDS * 2)
@@ -66,6 +91,9 @@ class RedisPresence:
         return int(count) == 1
 
     async def disconnect(self, user_id: int, sid: str) -> bool:
+        return await _degrade(self._disconnect(user_id, sid), False, "disconnect")
+
+    async def _disconnect(self, user_id: int, sid: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zrem(self._key(user_id), sid)
             await self._live_count(pipe, user_id)
@@ -73,7 +101,12 @@ class RedisPresence:
         return int(count) == 0
 
     async def online(self, user_ids: Iterable[int]) -> list[int]:
-        ids = list(user_ids)
+        try:
+            return await self._online(list(user_ids))
+        except (RedisError, OSError) as error:
+            raise Unavailable("Presence is unavailable right now; try again") from error
+
+    async def _online(self, ids: list[int]) -> list[int]:
         horizon = time.time() - STALE_AFTER_SECONDS
         async with self._redis.pipeline(transaction=False) as pipe:
             for user_id in ids:
@@ -82,8 +115,10 @@ class RedisPresence:
         return [user_id for user_id, count in zip(ids, counts, strict=True) if int(count) > 0]
 
     async def count(self, user_id: int) -> int:
+        """Open sockets of the user on every worker (a crashed worker's until they go stale)."""
         horizon = time.time() - STALE_AFTER_SECONDS
-        return int(await self._redis.zcount(self._key(user_id), horizon, "+inf"))
+        counting = self._redis.zcount(self._key(user_id), horizon, "+inf")
+        return int(await _degrade(counting, 0, "count"))
 
     async def heartbeat(self, sockets: dict[int, set[str]]) -> None:
         """Refresh this worker's sockets so they do not go stale."""
