@@ -193,16 +193,19 @@ class ChatClient:
 
     async def sync(self, group_id: int, after: int = 0) -> list[int]:
         """Every message id after `after`, paging through `messages:sync`."""
-        ids: list[int] = []
+        return [message["id"] for message in await self.sync_messages(group_id, after)]
+
+    async def sync_messages(self, group_id: int, after: int = 0) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
         while True:
             ack = await self.call(
                 "messages:sync", {"groupId": group_id, "after": after, "limit": 200}
             )
             assert ack["ok"], ack
-            ids += [message["id"] for message in ack["messages"]]
+            messages += ack["messages"]
             if not ack["hasMore"]:
-                return ids
-            after = ids[-1]
+                return messages
+            after = messages[-1]["id"]
 
     async def close(self) -> None:
         if self.sio is not None:
