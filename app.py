@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from api import accounts, chat, groups, health, matching, notifications, openapi, users
+from api import accounts, chat, groups, health, matching, notifications, openapi, progress, users
 from api.errors import error_middleware
 from api.keys import (
     CHANGE_FEED,
@@ -25,6 +25,7 @@ from api.keys import (
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
+    PROGRESS,
     PUBLISHER,
     REDIS,
     SETTINGS,
@@ -38,6 +39,7 @@ from domain.chat import ChatService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
+from domain.progress import ProgressService, utc_now
 from domain.revocation import MemoryRevocationList
 from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import MemoryWindowCounter
@@ -61,6 +63,7 @@ ROUTE_TABLES = [
     matching.routes,
     groups.routes,
     chat.routes,
+    progress.routes,
 ]
 
 
@@ -144,6 +147,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[NOTIFICATIONS] = NotificationService(app[UOW])
     app[GROUPS] = GroupService(app[UOW], bus)
+    app[PROGRESS] = ProgressService(app[UOW], bus, app[OVERRIDES].get("clock") or utc_now)
     app[CHAT] = ChatService(
         app[UOW],
         bus,

@@ -12,6 +12,7 @@ from domain.chat import ChatService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
+from domain.progress import ProgressService
 from domain.ports import UnitOfWorkFactory
 from domain.users import UserService
 from settings import Settings
@@ -26,6 +27,7 @@ MATCHING = web.AppKey("matching", MatchingService)
 GROUPS = web.AppKey("groups", GroupService)
 CHAT = web.AppKey("chat", ChatService)
 USERS = web.AppKey("users", UserService)
+PROGRESS = web.AppKey("progress", ProgressService)  # .posts: domain.posts.PostService
 CHANGE_FEED = web.AppKey("change_feed", Any)  # storage.kv.RedisChangeFeed, or None
 REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)

@@ -9,6 +9,7 @@ from storage.repositories.chat import SqlChatRepository
 from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
+from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.users import SqlUserRepository
 
 REPOSITORIES: dict[str, Callable[[Any], Any]] = {
@@ -17,4 +18,5 @@ REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "matching": SqlMatchingRepository,
     "groups": SqlGroupRepository,
     "chat": SqlChatRepository,
+    "progress": SqlProgressRepository,
 }

@@ -1,0 +1,351 @@
+"""Luminary's routes (snake_case, origins.md §2.3) behind JWT auth, and GET /api/progress/me.
+
+Lists take `limit` (1..200, default 50) and a cursor: `after` (ascending lists) or `before`
+(newest-first lists: posts and the feed); each answer carries `has_more`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+from api.keys import PROGRESS
+from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
+from api.schemas import MAX_PAGE, SnakeIn
+from domain.progress import (
+    MAX_MINUTES,
+    ProgressService,
+    attempt_full,
+    constellation_full,
+    post_full,
+    session_full,
+)
+
+routes = Routes("progress")
+MAX_ID = 10**18
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Weight = Annotated[StrictInt, Field(ge=1, le=100)]
+
+
+class AfterPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    after: int | None = Field(None, ge=0, le=MAX_ID)
+
+
+class BeforePage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    before: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class ConstellationIn(SnakeIn):
+    name: Name
+    weight: Weight
+
+
+class ConstellationPatch(SnakeIn):
+    name: Name | None = None
+    weight: Weight | None = None
+
+
+class AttemptIn(SnakeIn):
+    constellation_id: Id
+
+
+class SessionIn(SnakeIn):
+    user_id: Id | None = None
+    constellation_attempt_id: Id
+    minutes: Annotated[StrictInt, Field(ge=1, le=MAX_MINUTES)]
+    is_completed: StrictBool | None = None  # sent by some clients; ignored (sessions start pending)
+
+
+class PostIn(SnakeIn):
+    user_id: Id | None = None
+    constellation_id: Id
+    post_type: Literal["completion", "progress", "streak", "milestone"]
+    message: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    study_duration: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+
+
+def service(request: web.Request) -> ProgressService:
+    return request.app[PROGRESS]
+
+
+def caller(request: web.Request) -> int:
+    return current_user(request).id
+
+
+def page(request: web.Request, model: type[AfterPage] | type[BeforePage]) -> tuple[int | None, int]:
+    """(cursor, limit + 1): one extra row tells whether there is a next page."""
+    query = parse_query(request, model)
+    cursor = query.after if isinstance(query, AfterPage) else query.before
+    return cursor, query.limit + 1
+
+
+def listing(name: str, items: list[Any], limit_plus_one: int, shape: Any) -> web.Response:
+    more = len(items) >= limit_plus_one
+    return json_response(
+        {name: [shape(item) for item in items[: limit_plus_one - 1]], "has_more": more}
+    )
+
+
+# --- constellations ---
+
+
+@routes.post(
+    "/api/constellations/", body=ConstellationIn, status=201, summary="Create a constellation"
+)
+async def create_constellation(request: web.Request) -> web.Response:
+    body = await parse_body(request, ConstellationIn)
+    view = await service(request).create_constellation(caller(request), body.name, body.weight)
+    return json_response(constellation_full(view), 201)
+
+
+@routes.get("/api/constellations/", query=AfterPage, summary="Constellations (your attempts)")
+async def list_constellations(request: web.Request) -> web.Response:
+    after, limit = page(request, AfterPage)
+    items = await service(request).constellations(caller(request), after, limit)
+    return listing("constellations", items, limit, constellation_full)
+
+
+@routes.get("/api/constellations/{constellation_id}/", summary="One constellation")
+async def get_constellation(request: web.Request) -> web.Response:
+    cid = path_id(request, "constellation_id")
+    return json_response(
+        constellation_full(await service(request).constellation(caller(request), cid))
+    )
+
+
+@routes.put(
+    "/api/constellations/{constellation_id}/",
+    body=ConstellationPatch,
+    summary="Rename or reweigh your constellation (weight is fixed once attempted)",
+)
+async def update_constellation(request: web.Request) -> web.Response:
+    cid = path_id(request, "constellation_id")
+    body = await parse_body(request, ConstellationPatch)
+    view = await service(request).update_constellation(caller(request), cid, body.name, body.weight)
+    return json_response(constellation_full(view))
+
+
+@routes.delete(
+    "/api/constellations/{constellation_id}/", summary="Delete your constellation (409 in use)"
+)
+async def delete_constellation(request: web.Request) -> web.Response:
+    cid = path_id(request, "constellation_id")
+    await service(request).delete_constellation(caller(request), cid)
+    return json_response({"message": "Constellation deleted successfully!"})
+
+
+@routes.get(
+    "/api/constellations/{constellation_id}/posts/",
+    query=BeforePage,
+    summary="Posts about a constellation, newest first",
+)
+@routes.get(
+    "/constellations/{constellation_id}/posts/",
+    query=BeforePage,
+    summary="Alias without /api (as the origin served it)",
+)
+async def constellation_posts(request: web.Request) -> web.Response:
+    cid = path_id(request, "constellation_id")
+    before, limit = page(request, BeforePage)
+    items = await service(request).posts.of_constellation(cid, before, limit)
+    return listing("posts", items, limit, post_full)
+
+
+# --- constellation attempts ---
+
+
+@routes.post(
+    "/api/users/{user_id}/constellation_attempts/",
+    body=AttemptIn,
+    status=201,
+    summary="Start an attempt (becomes your current attempt)",
+)
+async def start_attempt(request: web.Request) -> web.Response:
+    user_id = path_id(request, "user_id")
+    body = await parse_body(request, AttemptIn)
+    view = await service(request).start_attempt(caller(request), user_id, body.constellation_id)
+    return json_response(attempt_full(view), 201)
+
+
+@routes.get("/api/constellation_attempts/", query=AfterPage, summary="Your attempts")
+async def my_attempts(request: web.Request) -> web.Response:
+    after, limit = page(request, AfterPage)
+    items = await service(request).my_attempts(caller(request), after, limit)
+    return listing("constellation_attempts", items, limit, attempt_full)
+
+
+@routes.get(
+    "/api/users/{user_id}/constellation_attempts/", query=AfterPage, summary="A user's attempts"
+)
+async def user_attempts(request: web.Request) -> web.Response:
+    user_id = path_id(request, "user_id")
+    after, limit = page(request, AfterPage)
+    items = await service(request).attempts_of(caller(request), user_id, after, limit)
+    return listing("constellation_attempts", items, limit, attempt_full)
+
+
+@routes.get("/api/users/{user_id}/current-attempt/", summary="A user's current attempt")
+async def current_attempt(request: web.Request) -> web.Response:
+    user_id = path_id(request, "user_id")
+    return json_response(
+        attempt_full(await service(request).current_attempt(caller(request), user_id))
+    )
+
+
+@routes.get("/api/constellation_attempts/{attempt_id}/", summary="One attempt")
+async def get_attempt(request: web.Request) -> web.Response:
+    attempt_id = path_id(request, "attempt_id")
+    return json_response(attempt_full(await service(request).attempt(caller(request), attempt_id)))
+
+
+@routes.put("/api/constellation_attempts/{attempt_id}/", summary="+1 star (capped at the weight)")
+async def add_star(request: web.Request) -> web.Response:
+    attempt_id = path_id(request, "attempt_id")
+    return json_response(attempt_full(await service(request).add_star(caller(request), attempt_id)))
+
+
+@routes.put("/api/constellation_attempts/{attempt_id}/complete", summary="Complete an attempt")
+async def complete_attempt(request: web.Request) -> web.Response:
+    attempt_id = path_id(request, "attempt_id")
+    view, cleared = await service(request).complete_attempt(caller(request), attempt_id)
+    return json_response(
+        {
+            "attempt": attempt_full(view),
+            "user_updated": cleared,
+            "message": "Constellation completed successfully!",
+        }
+    )
+
+
+@routes.delete("/api/constellation_attempts/{attempt_id}/", summary="Delete your attempt")
+async def delete_attempt(request: web.Request) -> web.Response:
+    await service(request).delete_attempt(caller(request), path_id(request, "attempt_id"))
+    return json_response({"message": "Constellation Attempt deleted successfully!"})
+
+
+@routes.get(
+    "/api/constellation_attempts/{attempt_id}/sessions/",
+    query=AfterPage,
+    summary="Sessions of your attempt",
+)
+async def attempt_sessions(request: web.Request) -> web.Response:
+    attempt_id = path_id(request, "attempt_id")
+    after, limit = page(request, AfterPage)
+    items = await service(request).sessions_of_attempt(caller(request), attempt_id, after, limit)
+    return listing("sessions", items, limit, session_full)
+
+
+# --- focus sessions ---
+
+
+@routes.post("/api/sessions/", body=SessionIn, status=201, summary="Start a focus session")
+async def create_session(request: web.Request) -> web.Response:
+    body = await parse_body(request, SessionIn)
+    view = await service(request).create_session(
+        caller(request), body.user_id, body.constellation_attempt_id, body.minutes
+    )
+    return json_response(session_full(view), 201)
+
+
+@routes.get("/api/sessions/", query=AfterPage, summary="Your focus sessions")
+async def my_sessions(request: web.Request) -> web.Response:
+    after, limit = page(request, AfterPage)
+    items = await service(request).my_sessions(caller(request), after, limit)
+    return listing("sessions", items, limit, session_full)
+
+
+@routes.get("/api/sessions/{session_id}/", summary="One of your sessions")
+async def get_session(request: web.Request) -> web.Response:
+    session_id = path_id(request, "session_id")
+    return json_response(session_full(await service(request).session(caller(request), session_id)))
+
+
+@routes.put("/api/sessions/{session_id}/complete/", summary="Complete (adds the minutes once)")
+async def complete_session(request: web.Request) -> web.Response:
+    session_id = path_id(request, "session_id")
+    view = await service(request).complete_session(caller(request), session_id)
+    return json_response(session_full(view))
+
+
+@routes.put("/api/sessions/{session_id}/cancel/", summary="Cancel (status becomes cancelled)")
+async def cancel_session(request: web.Request) -> web.Response:
+    session_id = path_id(request, "session_id")
+    view = await service(request).cancel_session(caller(request), session_id)
+    return json_response(session_full(view))
+
+
+@routes.delete("/api/sessions/{session_id}/", summary="Delete one of your sessions")
+async def delete_session(request: web.Request) -> web.Response:
+    await service(request).delete_session(caller(request), path_id(request, "session_id"))
+    return json_response({"message": "Session deleted successfully!"})
+
+
+# --- posts and the feed ---
+
+
+@routes.post("/api/posts/", body=PostIn, status=201, summary="Post to the feed")
+async def create_post(request: web.Request) -> web.Response:
+    body = await parse_body(request, PostIn)
+    view = await service(request).posts.create(
+        caller(request),
+        body.user_id,
+        body.constellation_id,
+        body.post_type,
+        body.message,
+        body.study_duration,
+    )
+    return json_response(post_full(view), 201)
+
+
+@routes.get("/api/posts/", query=BeforePage, summary="All posts, newest first")
+async def list_posts(request: web.Request) -> web.Response:
+    before, limit = page(request, BeforePage)
+    return listing("posts", await service(request).posts.page(before, limit), limit, post_full)
+
+
+@routes.get("/api/posts/{post_id}/", summary="One post")
+async def get_post(request: web.Request) -> web.Response:
+    return json_response(post_full(await service(request).posts.get(path_id(request, "post_id"))))
+
+
+@routes.delete("/api/posts/{post_id}/", summary="Delete your post")
+async def delete_post(request: web.Request) -> web.Response:
+    await service(request).posts.delete(caller(request), path_id(request, "post_id"))
+    return json_response({"message": "Post deleted successfully!"})
+
+
+@routes.get("/api/feed/", query=BeforePage, summary="Your and your groups' posts, newest first")
+async def feed(request: web.Request) -> web.Response:
+    before, limit = page(request, BeforePage)
+    items = await service(request).posts.feed(caller(request), before, limit)
+    return listing("posts", items, limit, post_full)
+
+
+# --- progress summary (a StudySync route: camelCase) ---
+
+
+@routes.get("/api/progress/me", summary="Streak, minutes today/this week/total, stars")
+async def my_progress(request: web.Request) -> web.Response:
+    user = current_user(request)
+    summary = await service(request).summary(user.id, user.timezone)
+    return ok(
+        progress={
+            "timezone": summary.timezone,
+            "streakDays": summary.streak,
+            "studiedToday": summary.studied_today,
+            "minutesToday": summary.minutes_today,
+            "minutesThisWeek": summary.minutes_this_week,
+            "totalMinutes": summary.total_minutes,
+            "stars": summary.stars,
+            "completedConstellations": summary.completed_constellations,
+            "completedSessions": summary.completed_sessions,
+        }
+    )
