@@ -2,3 +2,19 @@
 # Installs what the test suite needs beyond the Python packages (idempotent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Browser tests: Debian's Chromium (never a browser downloaded by Playwright) and an emoji font
+# for readable screenshots. Needs root; without it the browser tests skip with a notice
+# (CI=true makes them fail instead).
+apt_install() {
+    apt-get install -y "$@" >/dev/null 2>&1 \
+        || { apt-get update >/dev/null 2>&1 && apt-get install -y "$@" >/dev/null; }
+}
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "color emoji"; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing chromium and fonts-noto-color-emoji with apt"
+        apt_install chromium fonts-noto-color-emoji || echo "NOTICE: apt could not install chromium"
+    else
+        echo "NOTICE: /usr/bin/chromium is missing and apt-get needs root; browser tests will skip"
+    fi
+fi

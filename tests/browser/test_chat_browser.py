@@ -1,0 +1,131 @@
+"""End to end in Chromium: two people register, share a group and see each other live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+class Tab:
+    """One browser context (its own localStorage, so its own login) and its page."""
+
+    def __init__(self, browser: Any, base: str, viewport: dict[str, int]) -> None:
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
+        self.page.goto(base)
+
+    def _console(self, message: Any) -> None:
+        # Refused requests (the 4xx the test provokes) are logged by Chromium itself; anything
+        # else — a script error, a Content-Security-Policy violation — is a problem.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(message.text)
+
+    def register(self, name: str, email: str, subjects: str = "Calculus, Physics") -> None:
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.click("#tab-register")
+        page.fill("#reg-name", name)
+        page.fill("#reg-email", email)
+        page.fill("#reg-password", "correct horse battery")
+        page.fill("#reg-major", "Physics")
+        page.fill("#reg-subjects", subjects)
+        page.fill("#reg-style", "I like to work through problem sets together and explain out loud")
+        page.check('#reg-schedule input[data-day="Monday"][data-slot="evening"]')
+        page.check('#reg-schedule input[data-day="Wednesday"][data-slot="evening"]')
+        page.click("#register-form button[type=submit]")
+        expect(page.locator("#me-name")).to_have_text(name)
+        expect(page.locator("#conn")).to_have_text("live")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def message(page: Any, text: str) -> Any:
+    return page.locator("#message-list li.msg", has_text=text)
+
+
+def test_two_people_chat_live(browser: Any, live_server: str) -> None:
+    from playwright.sync_api import expect
+
+    ada = Tab(browser, live_server, DESKTOP)
+    ben = Tab(browser, live_server, PHONE)
+    try:
+        # A wrong email is explained in plain words, not a code.
+        ben.page.click("#tab-register")
+        ben.page.fill("#reg-name", "Ben")
+        ben.page.fill("#reg-email", "ben@gmail.com")
+        ben.page.fill("#reg-password", "correct horse battery")
+        ben.page.click("#register-form button[type=submit]")
+        expect(ben.page.locator("#auth-error")).to_contain_text("must be a .edu address")
+
+        ada.register("Ada Lovelace", "ada@uni.edu")
+        ben.register("Ben Okafor", "ben@uni.edu")
+
+        ada.page.click("#create-box summary")
+        ada.page.fill("#create-title", "Quantum Study Crew")
+        ada.page.fill("#create-subject", "Physics")
+        ada.page.click("#create-form button[type=submit]")
+        expect(ada.page.locator("#room-title")).to_have_text("Quantum Study Crew")
+        group_id = ada.page.locator("#group-list .group-row.current").get_attribute(
+            "data-group-id"
+        )
+
+        ben.page.fill("#join-id", "999999")
+        ben.page.click("#join-form button[type=submit]")
+        expect(ben.page.locator("#toasts")).to_contain_text("Group not found")
+        ben.page.fill("#join-id", str(group_id))
+        ben.page.click("#join-form button[type=submit]")
+        expect(ben.page.locator("#room-title")).to_have_text("Quantum Study Crew")
+
+        # Presence: each sees the other online.
+        expect(ada.page.locator("#members .member.online", has_text="Ben Okafor")).to_be_visible()
+        expect(ben.page.locator("#members .member.online", has_text="Ada Lovelace")).to_be_visible()
+
+        # Typing indicator, live.
+        ada.page.locator("#composer-input").press_sequentially("Hi Ben", delay=30)
+        expect(ben.page.locator("#typing")).to_have_text("Ada Lovelace is typing…")
+
+        # The message arrives live; markup in it is shown as text, never interpreted.
+        ada.page.locator("#composer-input").press_sequentially(" <b>bold?</b>", delay=5)
+        ada.page.keyboard.press("Enter")
+        text = "Hi Ben <b>bold?</b>"
+        expect(message(ben.page, text)).to_have_count(1)
+        expect(message(ben.page, text).locator(".msg-body")).to_have_text(text)
+        assert message(ben.page, text).locator(".msg-body b").count() == 0
+        expect(ben.page.locator("#typing")).to_have_text("")
+        expect(message(ada.page, text)).to_have_count(1)  # the sender's copy is not doubled
+        expect(message(ada.page, text)).not_to_have_class("pending")
+
+        # A reaction from Ben reaches Ada live; Ada's toggle is counted for both.
+        bens = message(ben.page, text)
+        bens.locator(".add-reaction").click()
+        bens.locator(".pick", has_text="👍").click()
+        chip = message(ada.page, text).locator(".reaction", has_text="👍")
+        expect(chip.locator(".count")).to_have_text("1")
+        chip.click()
+        expect(message(ben.page, text).locator(".reaction .count")).to_have_text("2")
+        expect(message(ada.page, text).locator(".reaction.mine .count")).to_have_text("2")
+
+        # Ben answers; Ada sees it live.
+        ben.page.fill("#composer-input", "Hello Ada!")
+        ben.page.click("#send")
+        expect(message(ada.page, "Hello Ada!")).to_have_count(1)
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        ada.page.screenshot(path=str(ARTIFACTS / "chat-desktop.png"))
+        ben.page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+        assert ada.problems == [] and ben.problems == [], ada.problems + ben.problems
+    finally:
+        ada.close()
+        ben.close()
