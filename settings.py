@@ -39,6 +39,7 @@ class ThrottleSettings:
 class ChatSettings:
     max_content_chars: int = 4000
     send_rate_per_minute: int = 120
+    max_connections_per_user: int = 20  # open /chat sockets per user, across all workers
 
 
 @dataclass(frozen=True)

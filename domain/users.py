@@ -16,6 +16,15 @@ from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import WindowCounter, retry_after_seconds
 
 LOGIN_FAILED = "Invalid email or password"
+
+
+@dataclass(frozen=True)
+class TokensRevoked:
+    """Every token of this user was revoked ("log out everywhere"): close their open sockets."""
+
+    user_id: int
+
+
 _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
@@ -146,6 +155,7 @@ class UserService:
         async with self._uow() as uow:
             await uow.users.bump_token_version(user_id)
             await uow.commit()
+        await self._publisher.publish(TokensRevoked(user_id))
 
 
 def new_calendar_token() -> str:
