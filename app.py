@@ -11,7 +11,18 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from api import accounts, chat, groups, health, matching, notifications, openapi, progress, users
+from api import (
+    accounts,
+    chat,
+    group_sessions,
+    groups,
+    health,
+    matching,
+    notifications,
+    openapi,
+    progress,
+    users,
+)
 from api.errors import error_middleware
 from api.keys import (
     CHANGE_FEED,
@@ -19,6 +30,7 @@ from api.keys import (
     DATABASE_PING,
     ENDPOINTS,
     ENGINE,
+    GROUP_SESSIONS,
     GROUPS,
     MATCHING,
     METRICS,
@@ -36,6 +48,7 @@ from api.observability import HttpMetrics, metrics_handler, observability_middle
 from api.security import security_middleware
 from domain.bus import EventBus
 from domain.chat import ChatService
+from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
@@ -63,6 +76,7 @@ ROUTE_TABLES = [
     matching.routes,
     groups.routes,
     chat.routes,
+    group_sessions.routes,
     progress.routes,
 ]
 
@@ -148,6 +162,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[NOTIFICATIONS] = NotificationService(app[UOW])
     app[GROUPS] = GroupService(app[UOW], bus)
     app[PROGRESS] = ProgressService(app[UOW], bus, app[OVERRIDES].get("clock") or utc_now)
+    app[GROUP_SESSIONS] = GroupSessionService(app[UOW], bus, app[OVERRIDES].get("clock"))
     app[CHAT] = ChatService(
         app[UOW],
         bus,

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from domain.bus import EventBus
 from domain.chat import ChatService
+from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
@@ -26,6 +27,7 @@ NOTIFICATIONS = web.AppKey("notifications", NotificationService)
 MATCHING = web.AppKey("matching", MatchingService)
 GROUPS = web.AppKey("groups", GroupService)
 CHAT = web.AppKey("chat", ChatService)
+GROUP_SESSIONS = web.AppKey("group_sessions", GroupSessionService)
 USERS = web.AppKey("users", UserService)
 PROGRESS = web.AppKey("progress", ProgressService)  # .posts: domain.posts.PostService
 CHANGE_FEED = web.AppKey("change_feed", Any)  # storage.kv.RedisChangeFeed, or None

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.repositories.chat import SqlChatRepository
+from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
@@ -18,5 +19,6 @@ REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "matching": SqlMatchingRepository,
     "groups": SqlGroupRepository,
     "chat": SqlChatRepository,
+    "group_sessions": SqlGroupSessionRepository,
     "progress": SqlProgressRepository,
 }
