@@ -133,6 +133,10 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def trigger_event(self, event: str, *args: Any) -> Any:
         sid, payload = args[0], (args[1] if len(args) > 1 else None)
         if event in ("connect", "disconnect"):
+            # The server's own connect/disconnect run while the socket is pending; a connected
+            # client emitting these names must not re-run the handshake or fake a disconnect.
+            if self.server.manager.is_connected(sid, NAMESPACE):
+                return error_ack("invalid_input", f"{event!r} is a reserved event name")
             return await super().trigger_event(event, *args)
         if event == "typing":
             return await self._acked(sid, payload, p.TypingPayload, self._typing(sid))
