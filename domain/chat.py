@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,15 @@ class Message:
     created_at: datetime
     edited_at: datetime | None
     reactions: tuple[Reaction, ...] = ()
+
+
+@dataclass(frozen=True)
+class Author:
+    """A sender as the send path needs them: name, and their membership in the group."""
+
+    name: str
+    role: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -125,33 +135,50 @@ class ChatService:
         self.max_chars = max_chars
 
     async def send(self, user_id: int, new: NewMessage) -> tuple[Message, bool]:
-        """Commit, then broadcast. A repeated clientId returns the stored message, unbroadcast."""
+        """Commit, then broadcast. A repeated clientId returns the stored message, unbroadcast.
+
+        The hot path: one query for the author's membership and name (with the rate-limit
+        count read from its store meanwhile), one INSERT (a repeated clientId hits the unique
+        constraint), the commit; the stored message is built from what was inserted, not
+        read back."""
         content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
+        rate_key = f"send:{user_id}"
         async with self._uow() as uow:
-            membership = await GroupService.active_membership(uow, user_id, new.group_id)
-            if new.client_id:
-                existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
-                if existing is not None:
-                    return existing, False
-            if new.message_type == "announcement" and membership.role != "leader":
+            author, (count, remaining) = await asyncio.gather(
+                uow.chat.author(new.group_id, user_id), self._sends.count(rate_key)
+            )
+            if author is None or author.status != "active":
+                await GroupService.active_membership(uow, user_id, new.group_id)  # names why
+                raise Forbidden("Only active members of this group can do that")
+            if new.message_type == "announcement" and author.role != "leader":
                 raise Forbidden("Only the group leader can post announcements")
-            await self._check_rate(user_id)
-            message = await uow.chat.add(user_id, new, content)
-            if message is None:  # a concurrent retry with the same clientId won the insert
-                message = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
-                return message, False
-            await uow.commit()
-        await self._sends.record(f"send:{user_id}")
-        await self._publisher.publish(
-            Event("message:new", group_room(new.group_id), {"message": message_payload(message)})
+            if count >= self._sends_per_minute:
+                if new.client_id:  # a retry of a stored message is answered, not limited
+                    existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
+                    if existing is not None:
+                        return existing, False
+                retry = retry_after_seconds(remaining)
+                raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
+            message = await uow.chat.add(user_id, author.name, new, content)
+            if message is not None:
+                await uow.commit()
+        if message is None:
+            # The clientId was used before. That row may postdate this transaction's snapshot
+            # (a concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh one.
+            async with self._uow() as uow:
+                existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
+            if existing is None:  # the conflict was the group vanishing meanwhile
+                raise NotFound("Group not found")
+            return existing, False
+        await asyncio.gather(
+            self._sends.record(rate_key),
+            self._publisher.publish(
+                Event(
+                    "message:new", group_room(new.group_id), {"message": message_payload(message)}
+                )
+            ),
         )
         return message, True
-
-    async def _check_rate(self, user_id: int) -> None:
-        count, remaining = await self._sends.count(f"send:{user_id}")
-        if count >= self._sends_per_minute:
-            retry = retry_after_seconds(remaining)
-            raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
 
     async def history(
         self, user_id: int, group_id: int, after: int | None, before: int | None, limit: int

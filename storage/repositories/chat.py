@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import delete, exc, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.chat import Message, NewMessage, Reaction
+from domain.chat import Author, Message, NewMessage, Reaction
 from storage.tables import group_members, message_reactions, messages, users
 from storage.types import utcnow
 
@@ -64,25 +63,51 @@ class SqlChatRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
-    async def add(self, user_id: int, new: NewMessage, content: str) -> Message | None:
-        """Insert; None when (group, user, clientId) already exists."""
-        values: dict[str, Any] = {
-            "group_id": new.group_id,
-            "user_id": user_id,
-            "content": content,
-            "message_type": new.message_type,
-            "image_url": new.image_url,
-            "client_id": new.client_id,
-            "created_at": utcnow(),
-        }
+    async def author(self, group_id: int, user_id: int) -> Author | None:
+        """The sender's name and membership of the group, in one query (None: not a member)."""
+        query = (
+            select(users.c.name, group_members.c.role, group_members.c.status)
+            .select_from(group_members.join(users, users.c.id == group_members.c.user_id))
+            .where(group_members.c.group_id == group_id, group_members.c.user_id == user_id)
+        )
+        row = (await self._db.execute(query)).first()
+        return None if row is None else Author(row.name, row.role, row.status)
+
+    async def add(
+        self, user_id: int, user_name: str, new: NewMessage, content: str
+    ) -> Message | None:
+        """Insert and return the stored message, built from the inserted values (a new message
+        has no reactions and no edit). None when (group, user, clientId) already exists; the
+        failed INSERT leaves the transaction usable on SQLite and MariaDB, but the caller
+        should read the existing row in a fresh one."""
+        created_at = utcnow()
+        statement = insert(messages).values(
+            group_id=new.group_id,
+            user_id=user_id,
+            content=content,
+            message_type=new.message_type,
+            image_url=new.image_url,
+            client_id=new.client_id,
+            created_at=created_at,
+        )
         try:
-            async with self._db.begin_nested():
-                result = await self._db.execute(insert(messages).values(values))
+            result = await self._db.execute(statement)
         except exc.IntegrityError:
             if new.client_id is None:
                 raise
             return None
-        return await self.get(result.inserted_primary_key[0])
+        return Message(
+            id=result.inserted_primary_key[0],
+            group_id=new.group_id,
+            user_id=user_id,
+            user_name=user_name,
+            content=content,
+            message_type=new.message_type,
+            image_url=new.image_url,
+            client_id=new.client_id,
+            created_at=created_at,
+            edited_at=None,
+        )
 
     async def get(self, message_id: int) -> Message | None:
         found = await load_messages(self._db, [message_id])
