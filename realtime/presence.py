@@ -120,6 +120,13 @@ class RedisPresence:
         counting = self._redis.zcount(self._key(user_id), horizon, "+inf")
         return int(await _degrade(counting, 0, "count"))
 
+    async def sockets(self, user_id: int) -> list[str]:
+        """The user's live socket ids on every worker (none known while Redis is down)."""
+        horizon = time.time() - STALE_AFTER_SECONDS
+        reading = self._redis.zrangebyscore(self._key(user_id), horizon, "+inf")
+        sids = await _degrade(reading, [], "sockets")
+        return [sid.decode() if isinstance(sid, bytes) else sid for sid in sids]
+
     async def heartbeat(self, sockets: dict[int, set[str]]) -> None:
         """Refresh this worker's sockets so they do not go stale."""
         now = time.time()

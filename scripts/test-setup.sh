@@ -18,3 +18,15 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "color emoji";
         echo "NOTICE: /usr/bin/chromium is missing and apt-get needs root; browser tests will skip"
     fi
 fi
+
+# JavaScript client compatibility test: socket.io-client v4 from npm, pinned by the lockfile in
+# tests/realtime/js (node_modules is gitignored). Without node the test skips with a notice
+# (CI=true makes it fail instead).
+if [ ! -d tests/realtime/js/node_modules/socket.io-client ]; then
+    if command -v npm >/dev/null; then
+        echo "installing socket.io-client into tests/realtime/js"
+        (cd tests/realtime/js && npm ci --no-audit --no-fund --loglevel=error)
+    else
+        echo "NOTICE: npm is missing; the JavaScript client test will skip"
+    fi
+fi

@@ -8,6 +8,7 @@ only and run on SQLite; the rest run on SQLite and MariaDB.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -187,6 +188,23 @@ async def test_retried_client_id_returns_the_same_message_and_broadcasts_once(
     other = (await ls.ok("message:send", payload))["message"]
     assert other["id"] != first["id"]
     assert len(await history(client, gid, leader)) == 2
+
+
+async def test_concurrent_retries_of_one_client_id_all_get_the_stored_message(
+    client, sockets
+) -> None:
+    """Regression: on MariaDB the losing insert's transaction could not see the winner's row
+    (its snapshot was older) and the ack was an internal_error."""
+    gid, (leader, member, _), (ls, _, _) = await trio(client, sockets)
+    tabs = [await sockets(member["token"]) for _ in range(4)]
+    for attempt in range(3):
+        payload = {"groupId": gid, "content": "at once", "clientId": f"burst-{attempt}"}
+        acks = await asyncio.gather(*(tab.call("message:send", payload) for tab in tabs))
+        assert all(ack["ok"] for ack in acks), acks
+        assert len({ack["message"]["id"] for ack in acks}) == 1, acks
+        await ls.next("message:new")
+    await ls.quiet("message:new")
+    assert len(await history(client, gid, leader)) == 3
 
 
 @pytest.mark.one_backend
