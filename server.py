@@ -81,10 +81,34 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0 if result is not None else 1
 
 
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from demo import DEMO_PASSWORD, demo_email, seed
+    from storage.migrate import upgrade_blocking
+
+    settings = resolve_jwt_secret(_settings(args))
+    configure_logging("WARNING", settings.log_json)  # keep the progress bar readable
+    if args.users < 1 or args.groups < 0:
+        raise ConfigError("--users must be at least 1 and --groups at least 0")
+    upgrade_blocking(settings.database_url)
+    seeder = asyncio.run(seed(settings, args.users, args.groups, args.real_model))
+    out = sys.stdout
+    out.write(f"added {seeder.counts.summary()}\n")
+    for note in seeder.notes:
+        out.write(f"note: {note}\n")
+    out.write(
+        f"demo login: {demo_email(1)} / {DEMO_PASSWORD}  (any demoNNN@demo.edu up to "
+        f"{demo_email(args.users)}) at http://{settings.host}:{settings.port}/\n"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "reindex": cmd_reindex,
+    "seed-demo": cmd_seed_demo,
 }
 
 
@@ -108,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.add_argument("--only-stale", action="store_true", help="skip up-to-date embeddings")
     reindex.add_argument(
         "--embedder", choices=["sentence-transformers", "hashing"], help="default: config.toml"
+    )
+    demo = sub.add_parser("seed-demo", help="fill the database with demo students and groups")
+    demo.add_argument("--config", dest="config", default=argparse.SUPPRESS)
+    demo.add_argument("--users", type=int, default=50, help="demo students (default 50)")
+    demo.add_argument("--groups", type=int, default=12, help="demo groups (default 12)")
+    demo.add_argument(
+        "--real-model",
+        action="store_true",
+        help="embed with the real model now (slower); by default the server does it at start",
     )
     return parser
 
