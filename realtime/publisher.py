@@ -6,8 +6,11 @@ from typing import Any
 
 import socketio
 
+from api.keys import GROUPS
 from domain.events import Event, MembershipChanged, group_room
 from realtime.namespace import NAMESPACE, ChatNamespace
+
+GROUP_ROOM_PREFIX = "group:"  # domain.events.group_room
 
 
 class SocketPublisher:
@@ -36,6 +39,22 @@ class SocketPublisher:
             await self.move_local_sockets(
                 int(payload["userId"]), int(payload["groupId"]), bool(payload["active"])
             )
+        elif kind == "resync":
+            await self.resync()
+
+    async def resync(self) -> None:
+        """The feed was down, so membership notices may have been missed: put every local
+        socket in exactly the group rooms of its user's active groups, as read now."""
+        for user_id in list(self._namespace.local_sockets):
+            group_ids = await self._namespace.app[GROUPS].active_group_ids(user_id)
+            wanted = {group_room(group_id) for group_id in group_ids}
+            for sid in list(self._namespace.local_sockets.get(user_id, ())):
+                rooms = self._server.rooms(sid, namespace=NAMESPACE)
+                current = {room for room in rooms if room.startswith(GROUP_ROOM_PREFIX)}
+                for room in wanted - current:
+                    await self._server.enter_room(sid, room, namespace=NAMESPACE)
+                for room in current - wanted:
+                    await self._server.leave_room(sid, room, namespace=NAMESPACE)
 
     async def move_local_sockets(self, user_id: int, group_id: int, active: bool) -> None:
         room = group_room(group_id)

@@ -15,9 +15,13 @@ import jwt
 import pytest
 import socketio
 
+from app import create_app
 from domain.security import TokenIssuer
+from realtime.namespace import NAMESPACE
+from realtime.publisher import SocketPublisher
+from realtime.server import SOCKETIO
 from tests.api.test_groups import create_group
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, settings_for
 from tests.helpers import register
 from tests.realtime.conftest import ChatSocket, base_url
 
@@ -561,6 +565,28 @@ async def test_approval_moves_the_requesters_socket_in(client, sockets) -> None:
     assert (await rs.next("member:joined"))["member"]["userId"] == uid
     sent = await rest_send(client, gid, leader, "now you see it")
     assert (await rs.next("message:new"))["message"]["id"] == sent["id"]
+
+
+async def test_feed_resync_repairs_rooms_after_missed_membership_notices(
+    client, sockets, aiohttp_client, database_url
+) -> None:
+    """Regression: after the change feed reconnected ("resync"), membership notices published
+    while it was down stayed lost and sockets kept wrong rooms until they reconnected."""
+    # A second worker on the same database with no Redis between them: this one hears nothing.
+    other = await aiohttp_client(create_app(settings_for(database_url)))
+    gid, (leader, member, newcomer), (ls, ms, ns) = await trio(client, sockets)
+    await other.post(f"/api/groups/{gid}/join", headers=newcomer["headers"])
+    await other.post(f"/api/groups/{gid}/leave", headers=member["headers"])
+    stale = await rest_send(client, gid, leader, "before the resync")
+    assert (await ms.next("message:new"))["message"]["id"] == stale["id"]  # stale rooms
+    await ns.quiet("message:new", 0)
+
+    server = client.app[SOCKETIO]
+    await SocketPublisher(server, server.namespace_handlers[NAMESPACE], None).on_feed("resync", {})
+    sent = await rest_send(client, gid, leader, "after the resync")
+    assert (await ns.next("message:new"))["message"]["id"] == sent["id"]
+    await ms.quiet("message:new")
+    assert (await ls.next("message:new"))["message"]["id"] == stale["id"]
 
 
 async def test_creating_a_group_puts_the_leaders_open_socket_in_it(client, sockets) -> None:
