@@ -12,15 +12,16 @@ WORD_BITS = 64
 
 class ProfileIndex:
     """Rows of candidates: embeddings (float32, zero row when no style), subject bitsets over a
-    growing vocabulary, schedule masks, performance levels. Capacity doubles, so an insert never
-    copies the whole index."""
+    growing vocabulary and schedule masks (with their popcounts), performance levels. Capacity
+    doubles, so an insert never copies the whole index."""
 
     def __init__(self, capacity: int = 1024) -> None:
         self._ids = np.zeros(capacity, dtype=np.int64)
         self._embeddings = np.zeros((capacity, EMBEDDING_DIM), dtype=np.float32)
-        self._has_style = np.zeros(capacity, dtype=bool)
         self._subjects = np.zeros((capacity, 1), dtype=np.uint64)
+        self._subject_counts = np.zeros(capacity, dtype=np.float32)  # popcounts, precomputed
         self._schedules = np.zeros(capacity, dtype=np.uint32)
+        self._schedule_counts = np.zeros(capacity, dtype=np.float32)
         self._performance = np.zeros(capacity, dtype=np.float32)
         self._row_by_id: dict[int, int] = {}
         self._profiles: dict[int, Profile] = {}
@@ -38,8 +39,7 @@ class ProfileIndex:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self._embeddings, self._subjects, self._schedules, self._performance)
-        return sum(a[: self.size].nbytes for a in arrays)
+        return sum(a[: self.size].nbytes for a in self._arrays())
 
     def upsert(self, profile: Profile) -> None:
         row = self._row_by_id.get(profile.id)
@@ -51,9 +51,10 @@ class ProfileIndex:
         self._profiles[profile.id] = profile
         self._ids[row] = profile.id
         self._embeddings[row] = profile.embedding if profile.embedding is not None else 0.0
-        self._has_style[row] = profile.embedding is not None
         self._subjects[row] = self.subject_bits(profile.subjects, grow=True)
+        self._subject_counts[row] = len(profile.subjects)
         self._schedules[row] = profile.schedule_mask
+        self._schedule_counts[row] = profile.schedule_mask.bit_count()
         self._performance[row] = profile.performance
 
     def remove(self, profile_id: int) -> None:
@@ -84,21 +85,37 @@ class ProfileIndex:
         return words
 
     def score(self, query: Profile, weights: Weights, k: int, exclude: set[int]) -> list[Match]:
-        """Top-k candidates at or above the threshold, best first, excluding `exclude` ids."""
+        """Top-k candidates at or above the threshold, best first, excluding `exclude` ids.
+
+        The cheap factors (subjects, schedule, level: a few bytes per row) are computed for every
+        row first; the learning-style cosine (1.5 KB per row, the bulk of the index) only for rows
+        that could still reach the threshold with a perfect style match. Exact: a pruned row
+        cannot be shown whatever its style."""
         n = self.size
         if n == 0 or k <= 0:
             return []
-        subject, schedule, style, perf = self._factors(query)
-        total = (
-            weights.subjects * subject
-            + weights.schedule * schedule
-            + weights.style * style
-            + weights.performance * perf
-        )
-        eligible = total >= weights.threshold - 1e-9
-        if exclude:
-            eligible &= ~np.isin(self._ids[:n], np.fromiter(exclude, dtype=np.int64))
-        candidates = np.flatnonzero(eligible)
+        subject, schedule, perf = self._cheap_factors(query)
+        total = subject * np.float32(weights.subjects)
+        total += schedule * np.float32(weights.schedule)
+        total += perf * np.float32(weights.performance)
+        for profile_id in exclude:
+            row = self._row_by_id.get(profile_id)
+            if row is not None:
+                total[row] = -np.inf
+        threshold = weights.threshold - 1e-9
+        style = np.zeros(n, np.float32)
+        if query.embedding is not None:
+            reachable = np.flatnonzero(total >= threshold - max(weights.style, 0.0) - 1e-6)
+            # einsum, not BLAS: single-threaded, so it does not stall when the two BLAS threads
+            # compete for two busy cores (p50 several times worse under load, docs/matching.md).
+            if reachable.size > n // 2:  # a gather would cost more than the full scan
+                np.einsum("ij,j->i", self._embeddings[:n], query.embedding, out=style)
+            elif reachable.size:
+                rows = np.take(self._embeddings, reachable, axis=0)
+                style[reachable] = np.einsum("ij,j->i", rows, query.embedding)
+            np.clip(style, 0.0, 1.0, out=style)  # rows without a style are zero rows: 0
+            total += style * np.float32(weights.style)
+        candidates = np.flatnonzero(total >= threshold)
         if candidates.size > k:
             top = np.argpartition(-total[candidates], k - 1)[:k]
             candidates = candidates[top]
@@ -115,34 +132,36 @@ class ProfileIndex:
             for r in order
         ]
 
-    def _factors(self, query: Profile) -> tuple[np.ndarray, ...]:
+    def _cheap_factors(self, query: Profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Subject Jaccard, schedule overlap, level compatibility for every row (float32)."""
         n = self.size
         query_words = self.subject_bits(query.subjects)
-        unknown = len([s for s in query.subjects if s not in self._vocabulary])
         rows = self._subjects[:n]
-        shared = np.bitwise_count(rows & query_words).sum(axis=1, dtype=np.int32)
-        union = np.bitwise_count(rows | query_words).sum(axis=1, dtype=np.int32) + unknown
-        subject = np.divide(shared, union, out=np.zeros(n, np.float32), where=union > 0)
-        schedules = self._schedules[:n]
-        query_mask = np.uint32(query.schedule_mask)
-        common = np.bitwise_count(schedules & query_mask).astype(np.float32)
-        either = np.bitwise_count(schedules | query_mask).astype(np.float32)
-        schedule = np.divide(common, either, out=np.zeros(n, np.float32), where=either > 0)
-        if query.embedding is None:
-            style = np.zeros(n, np.float32)
+        if rows.shape[1] == 1:
+            shared = np.bitwise_count(rows[:, 0] & query_words[0]).astype(np.float32)
         else:
-            style = np.clip(self._embeddings[:n] @ query.embedding, 0.0, 1.0)
-            style[~self._has_style[:n]] = 0.0
-        perf = 1.0 - np.abs(self._performance[:n] - np.float32(query.performance)) / 4.0
-        return subject, schedule, style, perf
+            shared = np.bitwise_count(rows & query_words).sum(axis=1, dtype=np.int32)
+            shared = shared.astype(np.float32)
+        # |A ∪ B| = |A| + |B| - |A ∩ B|; |B| counts query subjects no candidate has, too.
+        union = self._subject_counts[:n] + np.float32(len(query.subjects)) - shared
+        subject = np.divide(shared, union, out=np.zeros(n, np.float32), where=union > 0)
+        query_mask = np.uint32(query.schedule_mask)
+        common = np.bitwise_count(self._schedules[:n] & query_mask).astype(np.float32)
+        either = self._schedule_counts[:n] + np.float32(query.schedule_mask.bit_count()) - common
+        schedule = np.divide(common, either, out=np.zeros(n, np.float32), where=either > 0)
+        perf = np.abs(self._performance[:n] - np.float32(query.performance))
+        perf *= np.float32(-0.25)
+        perf += np.float32(1.0)
+        return subject, schedule, perf
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         return (
             self._ids,
             self._embeddings,
-            self._has_style,
             self._subjects,
+            self._subject_counts,
             self._schedules,
+            self._schedule_counts,
             self._performance,
         )
 
@@ -154,9 +173,10 @@ class ProfileIndex:
         (
             self._ids,
             self._embeddings,
-            self._has_style,
             self._subjects,
+            self._subject_counts,
             self._schedules,
+            self._schedule_counts,
             self._performance,
         ) = (_resized(a, new_capacity) for a in self._arrays())
 

@@ -144,6 +144,47 @@ def test_index_equals_pairwise_scoring_with_exclusions_and_threshold() -> None:
     assert all(abs(a.score - b.score) < 1e-5 for a, b in zip(got, expected, strict=True))
 
 
+def _crowded_profiles(n: int, seed: int) -> list[Profile]:
+    """Few subjects and slots: many candidates sit near the threshold, where style decides."""
+    rng = np.random.default_rng(seed)
+    slots = [0b1, 0b11, 0b1011, 0b1 << 9 | 0b1]
+    profiles = []
+    for pid in range(1, n + 1):
+        noise = rng.standard_normal(384).astype(np.float32) * rng.uniform(0, 0.08)
+        style = unit(1.0) + noise
+        profiles.append(
+            Profile(
+                pid,
+                frozenset(rng.choice(["math", "cs", "physics"], rng.integers(1, 3), False)),
+                slots[rng.integers(len(slots))],
+                float(rng.integers(2, 5)),
+                style / np.linalg.norm(style),
+            )
+        )
+    return profiles
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.6, 0.7, 0.8])
+def test_skipping_rows_that_cannot_reach_the_threshold_changes_nothing(threshold: float) -> None:
+    """Low thresholds scan every embedding; high ones gather only rows that could still pass."""
+    profiles = _crowded_profiles(400, seed=int(threshold * 100))
+    index = ProfileIndex()
+    for p in profiles:
+        index.upsert(p)
+    weights = Weights(threshold=threshold)
+    for seeker in profiles[:8]:
+        expected = sorted(
+            (score_pair(seeker, p, weights) for p in profiles if p.id != seeker.id),
+            key=lambda m: (-m.score, m.id),
+        )
+        expected = [m for m in expected if m.score >= threshold - 1e-6][:25]
+        got = index.score(seeker, weights, k=25, exclude={seeker.id})
+        assert [m.id for m in got] == [m.id for m in expected]
+        for a, b in zip(got, expected, strict=True):
+            assert a.style == pytest.approx(b.style, abs=1e-6)
+            assert a.score == pytest.approx(b.score, abs=1e-5)
+
+
 def test_index_upsert_replaces_and_unknown_query_subjects_count_in_the_union() -> None:
     index = ProfileIndex()
     index.upsert(profile(1, ["math"]))
