@@ -27,4 +27,5 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet torch==2.13.0 -e '.[bench]'  # matplotlib for the plots
 	$(PY) bench/matching.py
