@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ DEMO_PASSWORD = "studysync-demo"
 DEMO_DOMAIN = "demo.edu"
 DEMO_BCRYPT_ROUNDS = 4
 REGISTER_CONCURRENCY = 4
+DEMO_LOGIN_GROUPS = (0, 4)  # demo001 is in these groups and recommended the others
 
 FIRST = [
     "Ava", "Liam", "Maya", "Noah", "Zara", "Ethan", "Priya", "Mateo", "Chloe", "Kenji", "Amara",
@@ -98,22 +100,22 @@ RHYTHMS = [
 ]
 
 GROUP_TEMPLATES = [
-    ("Calculus II Problem Crew", "Calculus II", "Weekly problem sets and exam practice."),
     ("Algorithms Interview Prep", "Algorithms", "LeetCode-style problems, explained aloud."),
-    ("Organic Chem Survival Group", "Organic Chemistry", "Mechanisms, flashcards, past exams."),
+    ("Calculus II Problem Crew", "Calculus II", "Weekly problem sets and exam practice."),
     ("Linear Algebra Study Circle", "Linear Algebra", "Proofs and matrix practice together."),
+    ("Organic Chem Survival Group", "Organic Chemistry", "Mechanisms, flashcards, past exams."),
     ("Data Structures Lab Buddies", "Data Structures", "Debugging labs and reviewing code."),
     ("Micro & Macro Econ Review", "Microeconomics", "Graphs, models and essay outlines."),
-    ("Genetics Exam Squad", "Genetics", "Punnett squares to gene regulation."),
-    ("Quantum Mechanics Reading Group", "Quantum Mechanics", "One chapter a week, discussed."),
-    ("Research Methods Writing Sprint", "Research Methods", "Quiet writing blocks + feedback."),
-    ("Probability Practice Hour", "Probability", "Short problems, lots of discussion."),
-    ("Machine Learning Paper Club", "Machine Learning", "A paper a week and its code."),
     ("Electromagnetism Homework Help", "Electromagnetism", "Maxwell without tears."),
     ("Cell Biology Flashcard Club", "Cell Biology", "Spaced repetition before every quiz."),
-    ("Econometrics Stata Sessions", "Econometrics", "Regression projects, step by step."),
+    ("Research Methods Writing Sprint", "Research Methods", "Quiet writing blocks + feedback."),
     ("Modern History Essay Group", "Modern European History", "Sources, outlines, drafts."),
+    ("Machine Learning Paper Club", "Machine Learning", "A paper a week and its code."),
     ("Discrete Math Proof Workshop", "Discrete Math", "Induction, graphs, counting."),
+    ("Genetics Exam Squad", "Genetics", "Punnett squares to gene regulation."),
+    ("Quantum Mechanics Reading Group", "Quantum Mechanics", "One chapter a week, discussed."),
+    ("Probability Practice Hour", "Probability", "Short problems, lots of discussion."),
+    ("Econometrics Stata Sessions", "Econometrics", "Regression projects, step by step."),
 ]
 GROUP_PLACES = ["Main Library, room 2B", "Science Café", "Online (video call)",
                 "Engineering building, study room 4", "Student Union lounge"]
@@ -143,18 +145,32 @@ CONSTELLATIONS = [("Orion: Exam Prep", 5), ("Cassiopeia: Weekly Reading", 3),
                   ("Lyra: Problem Sets", 4), ("Draco: Final Project", 6)]
 
 
+def demo_rhythm(index: int) -> int:
+    """Which of RHYTHMS a student keeps: three in four (and the demo login) follow their
+    major's; the rest have their own."""
+    rng = random.Random(f"rhythm-{index}")
+    major_index = (index - 1) % len(MAJORS)
+    if index == 1 or rng.random() < 0.75:
+        return major_index % len(RHYTHMS)
+    return rng.randrange(len(RHYTHMS))
+
+
 def demo_email(index: int) -> str:
     return f"demo{index:03d}@{DEMO_DOMAIN}"
 
 
 def demo_profile(index: int) -> dict[str, Any]:
-    """The same realistic student for the same index, every run."""
+    """The same realistic student for the same index, every run. Classmates overlap: each
+    major has two core subjects everyone takes, and most of a major keeps the same weekly
+    rhythm, so matching finds real partners and groups among them."""
     rng = random.Random(f"user-{index}")
-    major = list(MAJORS)[index % len(MAJORS)] if index > 1 else "Computer Science"
-    subjects = rng.sample(MAJORS[major], k=min(len(MAJORS[major]), rng.randint(2, 4)))
-    days, slots = rng.choice(RHYTHMS)
+    major_index = (index - 1) % len(MAJORS)
+    major = list(MAJORS)[major_index]
+    core, electives = MAJORS[major][:2], MAJORS[major][2:]
+    subjects = core + rng.sample(electives, k=min(len(electives), rng.randint(1, 2)))
+    days, slots = RHYTHMS[demo_rhythm(index)]
     schedule = {day: list(slots) for day in days}
-    if rng.random() < 0.4:  # a few students add a weekend slot
+    if rng.random() < 0.3:  # some students also have a weekend afternoon
         schedule.setdefault(rng.choice(["Saturday", "Sunday"]), []).append("afternoon")
     style = f"{rng.choice(STYLE_OPENINGS)}. {rng.choice(STYLE_DETAILS)}"
     first, last = FIRST[index % len(FIRST)], LAST[(index * 7) % len(LAST)]
@@ -177,6 +193,10 @@ def demo_profile(index: int) -> dict[str, Any]:
         },
         "timezone": rng.choice(TIMEZONES),
     }
+
+
+def _subjects(index: int) -> list[str]:
+    return demo_profile(index)["subjects"]
 
 
 @dataclass(frozen=True)
@@ -236,11 +256,13 @@ class DemoSeeder:
         self.counts = Counts()
         self.notes: list[str] = []
         self._created: set[int] = set()  # users registered by this run
+        self._existing_titles: set[str] = set()
         self.seed = rng_seed
 
     async def run(self, n_users: int, n_groups: int, bar: tqdm) -> list[int]:
         user_ids = await self._users(n_users, bar)
         constellations = await self._constellations(user_ids[0]) if self.progress else []
+        self._existing_titles = await self._demo_group_titles(user_ids)
         for index in range(n_groups):
             bar.set_postfix_str("groups")
             await self._group(index, user_ids)
@@ -296,23 +318,28 @@ class DemoSeeder:
     # ---- groups, members, messages, sessions ----------------------------------------------
 
     async def _group(self, index: int, user_ids: list[int]) -> None:
+        """A group forms around a subject and a time: a student taking the subject leads it,
+        classmates with the same weekly rhythm join."""
         plan = group_plan(index)
-        leader = user_ids[index % len(user_ids)]
-        group_id, created = await self._find_or_create_group(plan, leader)
-        if not created:
+        if plan.title in self._existing_titles:
             return  # an existing demo group is left exactly as it is
+        n = len(user_ids)
+        takers = [
+            i for i in range(1, n + 1)
+            if plan.subject in _subjects(i) and (i != 1 or index in DEMO_LOGIN_GROUPS)
+        ] or [index % n + 1]
+        rhythm = Counter(demo_rhythm(i) for i in takers).most_common(1)[0][0]
+        in_rhythm = [i for i in takers if demo_rhythm(i) == rhythm]
+        leader_index = in_rhythm[index * 7 % len(in_rhythm)]
+        leader = user_ids[leader_index - 1]
+        group_id = await self._create_group(plan, leader)
         rng = random.Random(f"{self.seed}-members-{index}")
-        by_subject = [
-            uid for i, uid in enumerate(user_ids)
-            if plan.subject in demo_profile(i + 1)["subjects"] and uid != leader
-        ]
-        others = [uid for uid in user_ids if uid != leader and uid not in by_subject]
-        rng.shuffle(by_subject)
-        rng.shuffle(others)
-        wanted = rng.randint(2, plan.max_members - 1)
-        members = (by_subject + others)[:wanted]
-        if index < 3 and user_ids[0] not in members and user_ids[0] != leader:
-            members = [user_ids[0], *members[: plan.max_members - 2]]  # the demo login sees chat
+        fits = [i for i in in_rhythm if i != leader_index]
+        rng.shuffle(fits)
+        chosen = fits[: rng.randint(2, plan.max_members - 1)]
+        if index in DEMO_LOGIN_GROUPS and leader_index != 1 and 1 not in chosen:
+            chosen = [1, *chosen[: plan.max_members - 2]]  # the demo login has rooms to open
+        members = [user_ids[i - 1] for i in chosen]
         speakers = [leader]
         for user_id in members:
             if await self._join(group_id, leader, user_id):
@@ -321,10 +348,7 @@ class DemoSeeder:
         if self.sessions is not None:
             await self._group_sessions(index, group_id, speakers, rng)
 
-    async def _find_or_create_group(self, plan: GroupPlan, leader: int) -> tuple[int, bool]:
-        for item in await self.groups.mine(leader):
-            if item.group.title == plan.title and item.group.leader_id == leader:
-                return item.group.id, False
+    async def _create_group(self, plan: GroupPlan, leader: int) -> int:
         fields = {
             "title": plan.title,
             "subject": plan.subject,
@@ -336,7 +360,14 @@ class DemoSeeder:
         }
         group = await self.groups.create(leader, fields)
         self.counts.groups += 1
-        return group.id, True
+        return group.id
+
+    async def _demo_group_titles(self, user_ids: list[int]) -> set[str]:
+        """Titles of the groups demo students are already in (demo titles are unique)."""
+        titles: set[str] = set()
+        for user_id in user_ids:
+            titles.update(item.group.title for item in await self.groups.mine(user_id))
+        return titles
 
     async def _join(self, group_id: int, leader: int, user_id: int) -> bool:
         """Join (approval groups: ask, and the leader approves). False when the group is full."""

@@ -569,10 +569,12 @@
         body,
         pending ? el("div", { className: "msg-status" }, "Sending…") : reactionBar(message),
       ),
+      pending ? null : reactionTools(message),
     );
   }
 
   function reactionBar(message) {
+    if (!message.reactions || !message.reactions.length) return null;
     const bar = el("div", { className: "reactions" });
     for (const reaction of message.reactions || []) {
       const mineToo = reaction.userIds.includes(state.me.id);
@@ -591,6 +593,11 @@
         ),
       );
     }
+    return bar;
+  }
+
+  /** The "add a reaction" button beside the bubble, with its small emoji picker. */
+  function reactionTools(message) {
     const picker = el("span", { className: "picker", hidden: true });
     for (const emoji of EMOJIS) {
       picker.append(
@@ -606,7 +613,9 @@
         }),
       );
     }
-    bar.append(
+    return el(
+      "span",
+      { className: "react-tools" },
       el("button", {
         type: "button",
         className: "add-reaction",
@@ -619,7 +628,6 @@
       }),
       picker,
     );
-    return bar;
   }
 
   function react(messageId, emoji) {
@@ -1100,6 +1108,12 @@
     });
     $("messages").addEventListener("scroll", () => {
       if ($("messages").scrollTop < 60) loadOlder();
+    });
+    document.addEventListener("click", (event) => {
+      // A click anywhere else closes an open emoji picker.
+      for (const picker of document.querySelectorAll(".picker:not([hidden])")) {
+        if (!picker.parentElement.contains(event.target)) picker.hidden = true;
+      }
     });
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && state.room) markRead();

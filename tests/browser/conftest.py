@@ -34,8 +34,10 @@ def _unavailable(message: str) -> None:
     pytest.skip(f"NOTICE: {message}; run scripts/test-setup.sh (CI=true makes this a failure)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Per test: Playwright's sync API runs its own event loop, which must not outlive the
+    test (pytest-asyncio's loops for the async tests would find it running)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
