@@ -262,29 +262,31 @@ async def my_sessions(request: web.Request) -> web.Response:
     return listing("sessions", items, limit, session_full)
 
 
-@routes.get("/api/sessions/{session_id}/", summary="One of your sessions")
+@routes.get("/api/sessions/{focus_session_id}/", summary="One of your sessions")
 async def get_session(request: web.Request) -> web.Response:
-    session_id = path_id(request, "session_id")
+    session_id = path_id(request, "focus_session_id")
     return json_response(session_full(await service(request).session(caller(request), session_id)))
 
 
-@routes.put("/api/sessions/{session_id}/complete/", summary="Complete (adds the minutes once)")
+@routes.put(
+    "/api/sessions/{focus_session_id}/complete/", summary="Complete (adds the minutes once)"
+)
 async def complete_session(request: web.Request) -> web.Response:
-    session_id = path_id(request, "session_id")
+    session_id = path_id(request, "focus_session_id")
     view = await service(request).complete_session(caller(request), session_id)
     return json_response(session_full(view))
 
 
-@routes.put("/api/sessions/{session_id}/cancel/", summary="Cancel (status becomes cancelled)")
+@routes.put("/api/sessions/{focus_session_id}/cancel/", summary="Cancel (status becomes cancelled)")
 async def cancel_session(request: web.Request) -> web.Response:
-    session_id = path_id(request, "session_id")
+    session_id = path_id(request, "focus_session_id")
     view = await service(request).cancel_session(caller(request), session_id)
     return json_response(session_full(view))
 
 
-@routes.delete("/api/sessions/{session_id}/", summary="Delete one of your sessions")
+@routes.delete("/api/sessions/{focus_session_id}/", summary="Delete one of your sessions")
 async def delete_session(request: web.Request) -> web.Response:
-    await service(request).delete_session(caller(request), path_id(request, "session_id"))
+    await service(request).delete_session(caller(request), path_id(request, "focus_session_id"))
     return json_response({"message": "Session deleted successfully!"})
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exc, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.errors import NotFound
 from domain.progress import (
     Attempt,
     AttemptView,
@@ -305,15 +306,10 @@ class SqlProgressRepository:
     # attempts
 
     async def add_attempt(self, user_id: int, constellation_id: int, now: datetime) -> int:
-        result = await self._db.execute(
-            insert(attempts).values(
-                user_id=user_id,
-                constellation_id=constellation_id,
-                stars_completed=0,
-                created_at=now,
-            )
+        values = dict(
+            user_id=user_id, constellation_id=constellation_id, stars_completed=0, created_at=now
         )
-        return int(result.inserted_primary_key[0])
+        return await self._insert_referencing_constellation(insert(attempts).values(**values))
 
     async def attempt(self, attempt_id: int, lock: bool = False) -> Attempt | None:
         query = select(*_A).where(attempts.c.id == attempt_id)
@@ -467,16 +463,23 @@ class SqlProgressRepository:
         study_duration: int | None,
         now: datetime,
     ) -> int:
-        result = await self._db.execute(
-            insert(posts).values(
-                user_id=user_id,
-                constellation_id=constellation_id,
-                post_type=post_type,
-                message=message,
-                study_duration=study_duration,
-                created_at=now,
-            )
+        statement = insert(posts).values(
+            user_id=user_id,
+            constellation_id=constellation_id,
+            post_type=post_type,
+            message=message,
+            study_duration=study_duration,
+            created_at=now,
         )
+        return await self._insert_referencing_constellation(statement)
+
+    async def _insert_referencing_constellation(self, statement: Any) -> int:
+        """The constellation may be deleted between the service's check and this insert."""
+        try:
+            async with self._db.begin_nested():
+                result = await self._db.execute(statement)
+        except exc.IntegrityError as error:
+            raise NotFound("Constellation not found!") from error
         return int(result.inserted_primary_key[0])
 
     def _post_query(self) -> Any:

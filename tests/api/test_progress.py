@@ -316,3 +316,41 @@ async def test_timezone_must_be_an_iana_name(client) -> None:
         await expect_error(response, 422, "invalid_input")
     body = (await call(client, "GET", "/api/progress/me", account))["progress"]
     assert body["timezone"] == "UTC" and body["streakDays"] == 0 and body["totalMinutes"] == 0
+
+
+async def test_concurrent_stars_complete_once(client) -> None:
+    account = await register(client)
+    target = await constellation(client, account, "Cassiopeia", 5)
+    aid = (await attempt(client, account, target["id"]))["id"]
+    url = f"/api/constellation_attempts/{aid}/"
+    responses = await asyncio.gather(
+        *(client.put(url, headers=account["headers"]) for _ in range(12)),
+        client.put(f"{url}complete", headers=account["headers"]),
+    )
+    assert [r.status for r in responses] == [200] * 13
+    final = await call(client, "GET", url, account)
+    assert final["stars_completed"] == 5 and final["is_completed"] is True
+    posts = await call(client, "GET", f"/api/users/{account['user']['id']}/posts/", account)
+    assert [p["post_type"] for p in posts["posts"]] == ["completion"]
+
+
+async def test_deleting_a_constellation_while_others_use_it(client) -> None:
+    owner, other = await register(client), await register(client)
+    target = await constellation(client, owner, "Draco", 3)
+    start = f"/api/users/{other['user']['id']}/constellation_attempts/"
+    post = {"constellation_id": target["id"], "post_type": "progress"}
+    responses = await asyncio.gather(
+        *(
+            client.post(start, json={"constellation_id": target["id"]}, headers=other["headers"])
+            for _ in range(4)
+        ),
+        client.delete(f"/api/constellations/{target['id']}/", headers=owner["headers"]),
+        *(client.post("/api/posts/", json=post, headers=other["headers"]) for _ in range(4)),
+    )
+    statuses = [r.status for r in responses]
+    assert set(statuses) <= {200, 201, 404, 409}, statuses
+    mine = await call(client, "GET", "/api/constellation_attempts/", other)
+    if statuses[4] == 200:  # deleted first: nothing may reference it
+        assert mine["constellation_attempts"] == [] and statuses.count(201) == 0
+    else:
+        assert statuses[4] == 409 and len(mine["constellation_attempts"]) == statuses[:4].count(201)
