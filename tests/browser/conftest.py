@@ -54,13 +54,13 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-def start_server(tmp_path: Path, extra_config: str = "") -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_server(tmp_path: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or free_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
         f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n'
-        f'{extra_config}[matching]\nembedder = "hashing"\n'
+        '[matching]\nembedder = "hashing"\n'
     )
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT"}}
     log_path = tmp_path / "server.log"

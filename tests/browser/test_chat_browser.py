@@ -129,3 +129,52 @@ def test_two_people_chat_live(browser: Any, live_server: str) -> None:
     finally:
         ada.close()
         ben.close()
+
+
+def test_reconnect_catches_up_without_gaps_or_duplicates(browser: Any, tmp_path: Any) -> None:
+    """The server restarts while Ben is offline; messages sent meanwhile arrive through
+    messages:sync after the reconnect, in order and once each."""
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import start_server, stop_server
+    from tests.browser.test_demo_browser import call
+
+    process, base = start_server(tmp_path)
+    ben = None
+    try:
+        ada = call(base, "POST", "/api/auth/register", body={
+            "name": "Ada", "email": "ada@uni.edu", "password": "correct horse battery"})
+        group = call(base, "POST", "/api/groups/create", ada["token"], {
+            "title": "Night Owls", "subject": "Physics"})["group"]
+        call(base, "POST", f"/api/chat/{group['id']}/send", ada["token"], {"content": "before"})
+
+        ben = Tab(browser, base, PHONE)
+        ben.register("Ben Okafor", "ben@uni.edu")
+        ben.page.fill("#join-id", str(group["id"]))
+        ben.page.click("#join-form button[type=submit]")
+        expect(message(ben.page, "before")).to_have_count(1)
+
+        ben.context.set_offline(True)
+        stop_server(process)
+        expect(ben.page.locator("#conn")).not_to_have_text("live")
+        port = int(base.rsplit(":", 1)[1])
+        process, base = start_server(tmp_path, port)
+        for n in range(5):
+            call(base, "POST", f"/api/chat/{group['id']}/send", ada["token"],
+                 {"content": f"while away {n}"})
+        ben.context.set_offline(False)
+
+        expect(ben.page.locator("#conn")).to_have_text("live", timeout=20_000)
+        bodies = ben.page.locator("#message-list li.msg .msg-body")
+        expected = ["before"] + [f"while away {n}" for n in range(5)]
+        expect(bodies).to_have_text(expected)
+        # Live delivery works again on the new server.
+        call(base, "POST", f"/api/chat/{group['id']}/send", ada["token"], {"content": "live again"})
+        expect(bodies).to_have_text([*expected, "live again"])
+        assert ben.problems == [], ben.problems
+    finally:
+        if ben is not None:
+            ben.close()
+        stop_server(process)
+    log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in log, log
