@@ -631,3 +631,58 @@ async def test_announcements_are_published_and_members_notified(client) -> None:
     assert failed.status == 422
     await client.patch(url, json={"title": "nope"}, headers=p["b"]["headers"])  # 403
     assert len(seen) == 3 and len(await notes(client, p["b"])) == 3
+
+
+async def test_connected_members_receive_session_announced(client) -> None:
+    from tests.realtime.conftest import ChatSocket, base_url
+
+    gid, p = await crew(client)
+    member, pending = ChatSocket(), ChatSocket()
+    try:
+        await member.connect(base_url(client), p["b"]["token"])
+        await pending.connect(base_url(client), p["pending"]["token"])
+        session = await schedule(client, gid, p["a"])
+        assert await member.next("session:announced") == {"session": session | {"myRsvp": None}}
+        await client.delete(f"/api/group-sessions/{session['id']}", headers=p["a"]["headers"])
+        cancelled = await member.next("session:announced")
+        assert cancelled["session"]["status"] == "cancelled"
+        await pending.quiet("session:announced")
+    finally:
+        await member.close()
+        await pending.close()
+
+
+async def test_listing_costs_the_same_number_of_queries_for_any_page_size(client) -> None:
+    from sqlalchemy import event
+
+    from api.keys import ENGINE
+
+    gid, p = await crew(client)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = client.server.app[ENGINE].sync_engine
+
+    async def queries_for_listing(extra_sessions: int) -> int:
+        for _ in range(extra_sessions):
+            session = await schedule(client, gid, p["leader"])
+            for who in ("a", "b"):
+                await client.post(
+                    f"/api/group-sessions/{session['id']}/rsvp",
+                    json={"status": "maybe"},
+                    headers=p[who]["headers"],
+                )
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            body = await listing(client, gid, p["a"])
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert all(s["attendees"]["maybe"] == 2 for s in body["sessions"])
+        return len(statements)
+
+    few = await queries_for_listing(2)
+    many = await queries_for_listing(8)
+    assert few == many <= 8, (few, many)
