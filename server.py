@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -54,7 +55,18 @@ def run_worker(settings: Settings, reuse_port: bool = True) -> None:
         reuse_port=reuse_port or None,
         print=None,
         access_log=None,
+        loop=_event_loop(),
     )
+
+
+def _event_loop() -> asyncio.AbstractEventLoop | None:
+    """uvloop when installed (not on Windows): fewer syscalls and less Python per socket event,
+    which the fan-out benchmark measures (docs/benchmarks.md); else aiohttp's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
