@@ -86,6 +86,12 @@ def _post(m: Any) -> Post:
     return Post(*(m[c.name] for c in _POST_COLUMNS))
 
 
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _group_by(items: Sequence[Any], key: str) -> dict[int, list[Any]]:
     grouped: dict[int, list[Any]] = {}
     for item in items:
@@ -226,7 +232,7 @@ class SqlProgressRepository:
                 name=name, weight=weight, created_by=created_by, created_at=now
             )
         )
-        return Constellation(result.inserted_primary_key[0], name, weight, created_by)
+        return Constellation(_new_id(result), name, weight, created_by)
 
     async def constellation(
         self, constellation_id: int, lock: bool = False
@@ -398,7 +404,7 @@ class SqlProgressRepository:
                 created_at=now,
             )
         )
-        return int(result.inserted_primary_key[0])
+        return _new_id(result)
 
     async def session(self, session_id: int, lock: bool = False) -> FocusSession | None:
         query = select(*_SESSION_COLUMNS).where(focus_sessions.c.id == session_id)
@@ -480,7 +486,7 @@ class SqlProgressRepository:
                 result = await self._db.execute(statement)
         except exc.IntegrityError as error:
             raise NotFound("Constellation not found!") from error
-        return int(result.inserted_primary_key[0])
+        return _new_id(result)
 
     def _post_query(self) -> Any:
         return (
