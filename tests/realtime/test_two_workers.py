@@ -97,6 +97,7 @@ def delete_prefixed_keys(prefix: str) -> int:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
         if keys:
             client.delete(*keys)
+        assert not list(client.scan_iter(match=f"{prefix}:*", count=500))
         return len(keys)
     finally:
         client.close()
