@@ -115,6 +115,8 @@ def current_user(request: web.Request) -> User:
 
 async def parse_body(request: web.Request, model: type[Model]) -> Model:
     """Parse a JSON object body into `model`. An empty body counts as {}."""
+    if (request.content_length or 0) > request.client_max_size:  # refuse before reading it
+        raise web.HTTPRequestEntityTooLarge(request.client_max_size, request.content_length or 0)
     raw = await request.read()
     if raw.strip() and request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(reason="Send the body as application/json")
