@@ -430,8 +430,17 @@ class MatchingService:
                 self._executor, self._students.score, seeker, self.weights, limit, {user_id}
             )
         return Recommendations(
-            groups=[self._group_recommendation(seeker, m) for m in group_matches],
-            partners=[self._partner_recommendation(seeker, m) for m in partner_matches],
+            # A row removed while the scoring thread ran (user deleted, group closed) is dropped.
+            groups=[
+                self._group_recommendation(seeker, m)
+                for m in group_matches
+                if m.id in self._cards and m.id in self._groups
+            ],
+            partners=[
+                self._partner_recommendation(seeker, m)
+                for m in partner_matches
+                if m.id in self._records and m.id in self._students
+            ],
             seeker=record,
         )
 
@@ -472,7 +481,11 @@ class MatchingService:
         groups = await loop.run_in_executor(
             self._executor, self._group_search.score, probe, SEARCH_WEIGHTS, limit, set()
         )
-        hits = [SearchHit("user", m.score, student=self._records[m.id]) for m in students] + [
+        hits = [
+            SearchHit("user", m.score, student=self._records[m.id])
+            for m in students
+            if m.id in self._records
+        ] + [
             SearchHit("group", m.score, group=self._cards[m.id])
             for m in groups
             if m.id in self._cards
