@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, SETTINGS, USERS
 from domain.chat import NewMessage, message_payload, reactions_payload
-from domain.errors import DomainError, Forbidden, RateLimited
+from domain.errors import DomainError, Forbidden, NotFound, RateLimited
 from domain.events import group_room, user_room
 from domain.users import TokensRevoked
 from realtime import payloads as p
@@ -78,7 +79,9 @@ class ChatNamespace(socketio.AsyncNamespace):
             raise socketio.exceptions.ConnectionRefusedError(
                 error.message, {"code": error.code, "message": error.message}
             ) from None
-        await self.save_session(sid, {"user_id": user.id, "name": user.name})
+        await self.save_session(
+            sid, {"user_id": user.id, "name": user.name, "version": user.token_version}
+        )
         self.local_sockets[user.id].add(sid)
         await self.enter_room(sid, user_room(user.id))
         for group_id in group_ids:
@@ -119,6 +122,22 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _on_feed(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "tokens_revoked":
             await self.disconnect_user(int(payload["userId"]))
+        elif kind == "resync":  # the feed was down: a "log out everywhere" may have been missed
+            await self._drop_revoked_sockets()
+
+    async def _drop_revoked_sockets(self) -> None:
+        """Close this worker's sockets whose user's token version moved on (or who is gone)."""
+        for user_id, sids in list(self.local_sockets.items()):
+            try:
+                version = (await self.app[USERS].get(user_id)).token_version
+            except NotFound:
+                version = None
+            except DomainError:
+                return  # the database is down too; the next resync tries again
+            for sid in list(sids):
+                with contextlib.suppress(KeyError):  # the socket left meanwhile
+                    if (await self.get_session(sid)).get("version") != version:
+                        await self.disconnect(sid)
 
     async def _announce_presence(self, user_id: int, group_ids: list[int], online: bool) -> None:
         for group_id in group_ids:
