@@ -456,12 +456,16 @@ class DemoSeeder:
 
 
 async def seed(
-    settings: Settings, n_users: int, n_groups: int, real_model: bool, show_progress: bool = True
+    settings: Settings,
+    n_users: int,
+    n_groups: int,
+    embedder: str | None = None,
+    show_progress: bool = True,
 ) -> DemoSeeder:
-    """Without `real_model` the fast hashing embedder stands in while seeding; a server using
-    the real model re-embeds those profiles by itself when it starts (their fingerprints name
-    another model), so the end state is the same — seeding 50 students just takes ~15 s
-    instead of ~75 s (torch import and model load included)."""
+    """`embedder`: None uses the configured one, so the stored embeddings are the ones the
+    server uses (50 students ≈ 75 s here, mostly loading torch and the model). "hashing" is
+    quicker (≈ 20 s) but a server on the real model then re-embeds every demo profile when it
+    starts, and until it has finished recommendations mix the two kinds of vectors."""
     # For this process only: seeding sends many messages per student within a minute, so the
     # chat send rate is lifted; and the demo accounts share a published password, so bcrypt's
     # full cost (~0.3 s a hash here) would only slow seeding down — the cost is stored in each
@@ -472,12 +476,10 @@ async def seed(
         chat=replace(settings.chat, send_rate_per_minute=1_000_000),
     )
     overrides = None
-    if real_model:
-        settings = replace(
-            settings, matching=replace(settings.matching, embedder="sentence-transformers")
-        )
-    else:
+    if embedder == "hashing":
         overrides = {"embedder": HashingEmbedder()}
+    elif embedder is not None:
+        settings = replace(settings, matching=replace(settings.matching, embedder=embedder))
     app = create_app(settings, overrides=overrides)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()  # storage, services and the matching index, without a listener

@@ -104,7 +104,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     if args.users < 1 or args.groups < 0:
         raise ConfigError("--users must be at least 1 and --groups at least 0")
     upgrade_blocking(settings.database_url)
-    seeder = asyncio.run(seed(settings, args.users, args.groups, args.real_model))
+    seeder = asyncio.run(seed(settings, args.users, args.groups, args.embedder))
     out = sys.stdout
     out.write(f"added {seeder.counts.summary()}\n")
     for note in seeder.notes:
@@ -150,9 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=int, default=50, help="demo students (default 50)")
     demo.add_argument("--groups", type=int, default=12, help="demo groups (default 12)")
     demo.add_argument(
-        "--real-model",
-        action="store_true",
-        help="embed with the real model now (slower); by default the server does it at start",
+        "--embedder",
+        choices=["sentence-transformers", "hashing"],
+        help="default: config.toml; hashing is quicker, the server then re-embeds at start",
     )
     return parser
 
