@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -90,6 +91,57 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/chat/message/{message_id}"): Case(owner_only(200), {"content": "edited"}),
     ("DELETE", "/api/chat/message/{message_id}"): Case(owner_only(200)),
     ("POST", "/api/chat/{group_id}/read"): Case(members_only(200), extra={"read": True}),
+    # Luminary progress (docs/progress.md): the world's owner owns every progress resource.
+    ("GET", "/api/users/"): Case(everyone(200)),
+    ("GET", "/api/users/{user_id}/current-attempt/"): Case(everyone(200), user="owner"),
+    ("GET", "/api/users/{user_id}/total_minutes/"): Case(everyone(200)),
+    ("GET", "/api/users/{user_id}/completed_constellations/"): Case(everyone(200)),
+    ("GET", "/api/users/{user_id}/posts/"): Case(everyone(200)),
+    ("GET", "/users/{user_id}/posts/"): Case(everyone(200)),
+    ("POST", "/api/users/sync-minutes/"): Case(everyone(200)),
+    ("POST", "/api/constellations/"): Case(everyone(201), {"name": "Vela", "weight": 3}),
+    ("GET", "/api/constellations/"): Case(everyone(200)),
+    ("GET", "/api/constellations/{constellation_id}/"): Case(everyone(200)),
+    ("PUT", "/api/constellations/{constellation_id}/"): Case(owner_only(200), {"name": "Vela"}),
+    ("DELETE", "/api/constellations/{constellation_id}/"): Case(
+        {"owner": 409, "member": 403, "pending": 403, "outsider": 403}  # in use: 409
+    ),
+    ("GET", "/api/constellations/{constellation_id}/posts/"): Case(everyone(200)),
+    ("GET", "/constellations/{constellation_id}/posts/"): Case(everyone(200)),
+    ("POST", "/api/users/{user_id}/constellation_attempts/"): Case(
+        owner_only(201), user="owner", extra={"ids": {"constellation_id": "constellation_id"}}
+    ),
+    ("GET", "/api/users/{user_id}/constellation_attempts/"): Case(everyone(200)),
+    ("GET", "/api/constellation_attempts/"): Case(everyone(200)),
+    ("GET", "/api/constellation_attempts/{attempt_id}/"): Case(everyone(200)),
+    ("PUT", "/api/constellation_attempts/{attempt_id}/"): Case(owner_only(200)),
+    ("PUT", "/api/constellation_attempts/{attempt_id}/complete"): Case(owner_only(200)),
+    ("DELETE", "/api/constellation_attempts/{attempt_id}/"): Case(owner_only(200)),
+    ("GET", "/api/constellation_attempts/{attempt_id}/sessions/"): Case(owner_only(200)),
+    ("POST", "/api/sessions/"): Case(
+        owner_only(201), {"minutes": 25}, extra={"ids": {"constellation_attempt_id": "attempt_id"}}
+    ),
+    ("GET", "/api/sessions/"): Case(everyone(200)),
+    ("GET", "/api/sessions/{focus_session_id}/"): Case(owner_only(200, 404)),
+    ("PUT", "/api/sessions/{focus_session_id}/complete/"): Case(owner_only(200, 404)),
+    ("PUT", "/api/sessions/{focus_session_id}/cancel/"): Case(owner_only(200, 404)),
+    ("DELETE", "/api/sessions/{focus_session_id}/"): Case(owner_only(200, 404)),
+    ("POST", "/api/posts/"): Case(
+        everyone(201),
+        {"post_type": "progress"},
+        extra={"ids": {"constellation_id": "constellation_id"}},
+    ),
+    ("GET", "/api/posts/"): Case(everyone(200)),
+    ("GET", "/api/posts/{post_id}/"): Case(everyone(200)),
+    ("DELETE", "/api/posts/{post_id}/"): Case(owner_only(200)),
+    ("GET", "/api/feed/"): Case(everyone(200)),
+    ("GET", "/api/progress/me"): Case(everyone(200)),
+    # Group study sessions (docs/group-sessions.md): the owner leads the group and created it.
+    ("POST", "/api/groups/{group_id}/sessions"): Case(members_only(201), extra={"session": True}),
+    ("GET", "/api/groups/{group_id}/sessions"): Case(members_only(200)),
+    ("PATCH", "/api/group-sessions/{session_id}"): Case(owner_only(200), {"title": "Moved"}),
+    ("DELETE", "/api/group-sessions/{session_id}"): Case(owner_only(200)),
+    ("POST", "/api/group-sessions/{session_id}/rsvp"): Case(members_only(200), {"status": "going"}),
 }
 
 
@@ -118,7 +170,43 @@ async def build_world(client: Any) -> World:
         "message_id": (await sent.json())["message"]["id"],
         "notification_id": notes["notifications"][0]["id"],
     }
+    ids |= await build_progress(client, owner)
+    ids["session_id"] = await schedule_session(client, owner, group_id)
     return World(accounts, ids)
+
+
+def session_body() -> dict[str, Any]:
+    start = datetime.now(UTC) + timedelta(days=2)
+    return {"title": "Review", "scheduledTime": start.isoformat(), "durationMinutes": 60}
+
+
+async def schedule_session(client: Any, owner: dict[str, Any], group_id: int) -> int:
+    url = f"/api/groups/{group_id}/sessions"
+    response = await client.post(url, json=session_body(), headers=owner["headers"])
+    assert response.status == 201, await response.text()
+    return int((await response.json())["session"]["id"])
+
+
+async def build_progress(client: Any, owner: dict[str, Any]) -> dict[str, int]:
+    """The owner's constellation, current attempt, focus session and post."""
+
+    async def post(url: str, body: dict[str, Any]) -> int:
+        response = await client.post(url, json=body, headers=owner["headers"])
+        assert response.status == 201, await response.text()
+        return (await response.json())["id"]
+
+    constellation_id = await post("/api/constellations/", {"name": "Lyra", "weight": 3})
+    attempts = f"/api/users/{owner['user']['id']}/constellation_attempts/"
+    attempt_id = await post(attempts, {"constellation_id": constellation_id})
+    session = {"constellation_attempt_id": attempt_id, "minutes": 30}
+    return {
+        "constellation_id": constellation_id,
+        "attempt_id": attempt_id,
+        "focus_session_id": await post("/api/sessions/", session),
+        "post_id": await post(
+            "/api/posts/", {"constellation_id": constellation_id, "post_type": "progress"}
+        ),
+    }
 
 
 def fill(path: str, world: World, case: Case) -> str:
@@ -127,8 +215,12 @@ def fill(path: str, world: World, case: Case) -> str:
 
 
 def body_for(case: Case, world: World) -> dict[str, Any] | None:
+    if case.extra.get("session"):
+        return session_body()
     if case.extra.get("read"):
         return {"messageId": world.ids["message_id"]}
+    if "ids" in case.extra:  # body keys filled from the world's ids
+        return (case.body or {}) | {k: world.ids[v] for k, v in case.extra["ids"].items()}
     return case.body
 
 
