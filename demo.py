@@ -25,12 +25,12 @@ from api import keys
 from app import create_app
 from domain.chat import NewMessage
 from domain.errors import Conflict, DomainError
-from matching.embedder import HashingEmbedder
 from settings import Settings
 
 DEMO_PASSWORD = "studysync-demo"
 DEMO_DOMAIN = "demo.edu"
 DEMO_BCRYPT_ROUNDS = 4
+REINDEX_BATCH = 64
 REGISTER_CONCURRENCY = 4
 DEMO_LOGIN_GROUPS = (0, 4)  # demo001 is in these groups and recommended the others
 
@@ -455,6 +455,27 @@ class DemoSeeder:
             self.counts.focus_sessions += 1
 
 
+class DeferredEmbedder:
+    """Stands in for the model while seeding: profiles are stored without vectors (as they are
+    while a server's model loads), then `reindex` embeds all of them in batches afterwards —
+    much faster than one profile per event."""
+
+    name = "deferred"
+    state = "failed"
+
+    async def start(self) -> None:
+        return None
+
+    async def wait_ready(self, within_seconds: float) -> bool:
+        return False
+
+    async def encode(self, texts: list[str]) -> Any:
+        raise RuntimeError("embeddings are computed after seeding")
+
+    def close(self) -> None:
+        return None
+
+
 async def seed(
     settings: Settings,
     n_users: int,
@@ -462,25 +483,18 @@ async def seed(
     embedder: str | None = None,
     show_progress: bool = True,
 ) -> DemoSeeder:
-    """`embedder`: None uses the configured one, so the stored embeddings are the ones the
-    server uses (50 students ≈ 75 s here, mostly loading torch and the model). "hashing" is
-    quicker (≈ 20 s) but a server on the real model then re-embeds every demo profile when it
-    starts, and until it has finished recommendations mix the two kinds of vectors."""
+    """Seed, then embed every profile still missing a vector with `embedder` (default: the
+    configured one) through `server.py reindex --only-stale`'s code path."""
     # For this process only: seeding sends many messages per student within a minute, so the
     # chat send rate is lifted; and the demo accounts share a published password, so bcrypt's
     # full cost (~0.3 s a hash here) would only slow seeding down — the cost is stored in each
     # hash, so logins verify as usual. Every other rule applies unchanged.
-    settings = replace(
+    seeding = replace(
         settings,
         bcrypt_rounds=min(settings.bcrypt_rounds, DEMO_BCRYPT_ROUNDS),
         chat=replace(settings.chat, send_rate_per_minute=1_000_000),
     )
-    overrides = None
-    if embedder == "hashing":
-        overrides = {"embedder": HashingEmbedder()}
-    elif embedder is not None:
-        settings = replace(settings, matching=replace(settings.matching, embedder=embedder))
-    app = create_app(settings, overrides=overrides)
+    app = create_app(seeding, overrides={"embedder": DeferredEmbedder()})
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()  # storage, services and the matching index, without a listener
     try:
@@ -493,8 +507,13 @@ async def seed(
             disable=not show_progress,
         ) as bar:
             await seeder.run(n_users, n_groups, bar)
-            bar.set_postfix_str("embeddings")
-            await app[keys.MATCHING].settle()  # learning-style embeddings are stored
     finally:
         await runner.cleanup()
+    from reindex import run_reindex
+
+    kind = embedder or settings.matching.embedder
+    if await run_reindex(settings, kind, REINDEX_BATCH, only_stale=True) is None:
+        seeder.notes.append(
+            "the model could not be loaded: profiles are embedded when the server's model loads"
+        )
     return seeder

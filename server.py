@@ -95,10 +95,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     import asyncio
+    import os
 
     from demo import DEMO_PASSWORD, demo_email, seed
     from storage.migrate import upgrade_blocking
 
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # one progress bar at a time
     settings = resolve_jwt_secret(_settings(args))
     configure_logging("WARNING", settings.log_json)  # keep the progress bar readable
     if args.users < 1 or args.groups < 0:
@@ -152,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--embedder",
         choices=["sentence-transformers", "hashing"],
-        help="default: config.toml; hashing is quicker, the server then re-embeds at start",
+        help="model for the demo profiles' embeddings (default: config.toml)",
     )
     return parser
 
