@@ -20,9 +20,11 @@ LOGIN_FAILED = "Invalid email or password"
 
 @dataclass(frozen=True)
 class TokensRevoked:
-    """Every token of this user was revoked ("log out everywhere"): close their open sockets."""
+    """Tokens of this user were revoked: close the sockets opened with them. `token_id` None:
+    every token ("log out everywhere"); otherwise that one token (logout)."""
 
     user_id: int
+    token_id: str | None = None
 
 
 _EMAIL = re.compile(
@@ -150,6 +152,7 @@ class UserService:
         """Revoke one token (the caller's current one) until it would have expired."""
         claims = self.tokens.decode(token)
         await self._revoked.revoke(claims.token_id, claims.expires_at)
+        await self._publisher.publish(TokensRevoked(claims.user_id, claims.token_id))
 
     async def logout_everywhere(self, user_id: int) -> None:
         async with self._uow() as uow:

@@ -72,7 +72,8 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            user = await self.app[USERS].authenticate(token_from(environ, auth))
+            token = token_from(environ, auth)
+            user = await self.app[USERS].authenticate(token)
             await self._check_connection_limit(user.id)
             group_ids = await self.app[GROUPS].active_group_ids(user.id)
         except DomainError as error:
@@ -80,7 +81,13 @@ class ChatNamespace(socketio.AsyncNamespace):
                 error.message, {"code": error.code, "message": error.message}
             ) from None
         await self.save_session(
-            sid, {"user_id": user.id, "name": user.name, "version": user.token_version}
+            sid,
+            {
+                "user_id": user.id,
+                "name": user.name,
+                "version": user.token_version,
+                "token_id": self.app[USERS].tokens.decode(token).token_id,
+            },
         )
         self.local_sockets[user.id].add(sid)
         await self.enter_room(sid, user_room(user.id))
@@ -108,20 +115,25 @@ class ChatNamespace(socketio.AsyncNamespace):
         if await self.presence.count(user_id) >= limit:
             raise RateLimited(f"At most {limit} open connections per user", retry_after=60)
 
-    async def disconnect_user(self, user_id: int) -> None:
-        """Close this worker's sockets of the user."""
+    async def disconnect_user(self, user_id: int, token_id: str | None = None) -> None:
+        """Close this worker's sockets of the user (only those opened with `token_id`, if
+        given)."""
         for sid in list(self.local_sockets.get(user_id, ())):
-            await self.disconnect(sid)
+            with contextlib.suppress(KeyError):  # the socket left meanwhile
+                if token_id is None or (await self.get_session(sid)).get("token_id") == token_id:
+                    await self.disconnect(sid)
 
     async def _on_domain_event(self, event: object) -> None:
         if isinstance(event, TokensRevoked):
-            await self.disconnect_user(event.user_id)
+            await self.disconnect_user(event.user_id, event.token_id)
             if self.app[CHANGE_FEED] is not None:
-                await self.app[CHANGE_FEED].publish("tokens_revoked", {"userId": event.user_id})
+                await self.app[CHANGE_FEED].publish(
+                    "tokens_revoked", {"userId": event.user_id, "tokenId": event.token_id}
+                )
 
     async def _on_feed(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "tokens_revoked":
-            await self.disconnect_user(int(payload["userId"]))
+            await self.disconnect_user(int(payload["userId"]), payload.get("tokenId"))
         elif kind == "resync":  # the feed was down: a "log out everywhere" may have been missed
             await self._drop_revoked_sockets()
 

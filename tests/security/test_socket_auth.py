@@ -69,15 +69,26 @@ async def test_logout_all_closes_open_sockets_on_every_worker(
         assert error["data"]["code"] == "unauthorized"
 
 
-async def test_logout_of_one_token_keeps_open_sockets(aiohttp_client, sqlite_database_url) -> None:
-    """Documented limit: single-token logout refuses new connections with that token but does
-    not close a socket already open with it (logout-all does)."""
-    client = await aiohttp_client(create_app(settings_for(sqlite_database_url)))
-    alice = await register(client)
-    async with closing(await connect(base_url(client), alice["token"])) as (sio,):
-        assert (await client.post("/api/auth/logout", headers=alice["headers"])).status == 200
+async def test_logout_closes_only_the_sockets_of_that_token(
+    aiohttp_client, sqlite_database_url
+) -> None:
+    """Two app instances sharing Redis stand in for two workers."""
+    require_service("Redis", "127.0.0.1", int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
+    settings = settings_for(sqlite_database_url, redis_url=REDIS_URL, redis_prefix=redis_prefix())
+    one = await aiohttp_client(create_app(settings))
+    two = await aiohttp_client(create_app(settings))
+    alice = await register(one)
+    login = {"email": alice["user"]["email"], "password": alice["password"]}
+    other_token = (await (await one.post("/api/auth/login", json=login)).json())["token"]
+    async with closing(
+        await connect(base_url(one), alice["token"]),
+        await connect(base_url(two), alice["token"]),
+        await connect(base_url(two), other_token),
+    ) as (same_one, same_two, other_two):
+        assert (await one.post("/api/auth/logout", headers=alice["headers"])).status == 200
+        await _wait_disconnected(same_one, same_two)
         await asyncio.sleep(0.2)
-        assert sio.connected
+        assert other_two.connected
 
 
 async def test_browser_origins_same_origin_by_default(aiohttp_client, sqlite_database_url) -> None:
