@@ -1041,13 +1041,13 @@
   async function catchUp() {
     loadGroups();
     const room = state.room;
-    if (!room || room.newest === null) return;
+    if (!room) return;
     let more = true;
-    while (more && state.room === room) {
+    while (more && state.room === room && state.socket) {
       const ack = await new Promise((resolve) => {
         state.socket.timeout(10000).emit(
           "messages:sync",
-          { groupId: room.id, after: room.newest, limit: 200 },
+          { groupId: room.id, after: room.newest === null ? 0 : room.newest, limit: 200 },
           (err, answer) => resolve(err ? null : answer),
         );
       });
