@@ -29,3 +29,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet torch==2.13.0 -e '.[bench]'  # matplotlib for the plots
 	$(PY) bench/matching.py
+
+# Realtime fan-out (ours vs bare python-socketio vs Node socket.io) and idle connections; needs
+# MariaDB, Redis and Node.js/npm (bench/node is npm-installed on first use). ~15 minutes.
+.PHONY: bench-realtime
+bench-realtime: $(STAMP)
+	$(PY) -m pip install --quiet torch==2.13.0 -e '.[bench]'  # matplotlib for the plots
+	bash scripts/ensure-services.sh
+	$(PY) bench/fanout.py --json bench/results/fanout.json
+	$(PY) bench/connections.py --json bench/results/connections.json
+	$(PY) bench/plot_realtime.py

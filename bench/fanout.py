@@ -574,6 +574,8 @@ def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario])
 async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
     raise_nofile()
     scenarios = SMOKE if args.smoke else FULL
+    if args.scenarios:
+        scenarios = [s for s in scenarios if s.name in args.scenarios.split(",")]
     wanted = args.servers.split(",")
     results: dict[str, dict[str, dict]] = {}
     print(
@@ -627,6 +629,7 @@ def main() -> int:
         "--target", type=float, default=1000.0, help="deliveries/s of the fixed-rate phase"
     )
     parser.add_argument("--window", type=int, help="sends in flight per sender when saturating")
+    parser.add_argument("--scenarios", help="comma list of scenario names (default: all)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--bare-args", default="", help="extra flags for bench/bare_server.py")
     parser.add_argument("--ours-root", help="run (a) from another checkout (before/after runs)")
