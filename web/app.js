@@ -1032,7 +1032,25 @@
     });
     socket.on("member:requested", ({ groupId, member }) => {
       const group = state.groups.get(groupId);
-      toast(`${member.name} asked to join ${group ? group.title : "your group"}`, "info");
+      const item = el("div", { className: "toast info request" },
+        `${member.name} asked to join ${group ? group.title : "your group"}`);
+      const decide = async (verb) => {
+        item.remove();
+        try {
+          const data = await api("POST", `/api/groups/${groupId}/requests/${member.userId}/${verb}`, {});
+          toast(data.message, "info");
+        } catch (error) {
+          toast(error.message);
+        }
+      };
+      item.append(
+        el("span", { className: "toast-actions" },
+          el("button", { type: "button", className: "primary small", onclick: () => decide("approve") }, "Approve"),
+          el("button", { type: "button", className: "small", onclick: () => decide("reject") }, "Decline"),
+        ),
+      );
+      $("toasts").append(item);
+      setTimeout(() => item.remove(), 60000);
     });
     socket.on("session:announced", onSessionAnnounced);
   }

@@ -75,6 +75,7 @@ def test_two_people_chat_live(browser: Any, live_server: str) -> None:
         ada.page.click("#create-box summary")
         ada.page.fill("#create-title", "Quantum Study Crew")
         ada.page.fill("#create-subject", "Physics")
+        ada.page.select_option("#create-policy", "approval")
         ada.page.click("#create-form button[type=submit]")
         expect(ada.page.locator("#room-title")).to_have_text("Quantum Study Crew")
         group_id = ada.page.locator("#group-list .group-row.current").get_attribute(
@@ -86,6 +87,16 @@ def test_two_people_chat_live(browser: Any, live_server: str) -> None:
         expect(ben.page.locator("#toasts")).to_contain_text("Group not found")
         ben.page.fill("#join-id", str(group_id))
         ben.page.click("#join-form button[type=submit]")
+        expect(ben.page.locator("#toasts")).to_contain_text("Request sent to the group leader")
+        row = ben.page.locator(f'#group-list .group-row[data-group-id="{group_id}"]')
+        expect(row.locator(".tag")).to_have_text("pending")
+
+        # The leader approves from the live request; Ben's list updates without a reload.
+        request = ada.page.locator("#toasts .request", has_text="Ben Okafor asked to join")
+        request.get_by_role("button", name="Approve").click()
+        expect(ada.page.locator("#toasts")).to_contain_text("Request approved")
+        expect(row.locator(".tag")).to_have_count(0)
+        row.click()
         expect(ben.page.locator("#room-title")).to_have_text("Quantum Study Crew")
 
         # Presence: each sees the other online.
