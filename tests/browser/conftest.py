@@ -39,9 +39,10 @@ def browser() -> Iterator[Any]:
     """Per test: Playwright's sync API runs its own event loop, which must not outlive the
     test (pytest-asyncio's loops for the async tests would find it running)."""
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _unavailable("Playwright for Python is not installed")
+    expect.set_options(timeout=15_000)  # the machines running the suite are shared and busy
     if not CHROMIUM.exists():
         _unavailable(f"Chromium is not installed at {CHROMIUM}")
     with sync_playwright() as playwright:

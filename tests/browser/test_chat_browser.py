@@ -168,6 +168,12 @@ def test_reconnect_catches_up_without_gaps_or_duplicates(browser: Any, tmp_path:
         ben.context.set_offline(True)
         stop_server(process)
         expect(ben.page.locator("#conn")).not_to_have_text("live")
+        # Sending now fails in plain words, with a Retry; it is not lost.
+        ben.page.fill("#composer-input", "written while offline")
+        ben.page.click("#send")
+        failed = ben.page.locator("#message-list li.msg.failed", has_text="written while offline")
+        expect(failed.locator(".msg-status")).to_contain_text("did not answer in time")
+        expect(failed.get_by_role("button", name="Retry")).to_be_visible()
         port = int(base.rsplit(":", 1)[1])
         process, base = start_server(tmp_path, port)
         for n in range(5):
@@ -177,11 +183,15 @@ def test_reconnect_catches_up_without_gaps_or_duplicates(browser: Any, tmp_path:
 
         expect(ben.page.locator("#conn")).to_have_text("live", timeout=20_000)
         bodies = ben.page.locator("#message-list li.msg .msg-body")
-        expected = ["before"] + [f"while away {n}" for n in range(5)]
+        # The unsent message is sent again after the catch-up (same clientId: stored once).
+        expected = ["before"] + [f"while away {n}" for n in range(5)] + ["written while offline"]
         expect(bodies).to_have_text(expected)
+        expect(ben.page.locator("#message-list li.msg.pending")).to_have_count(0)
         # Live delivery works again on the new server.
         call(base, "POST", f"/api/chat/{group['id']}/send", ada["token"], {"content": "live again"})
         expect(bodies).to_have_text([*expected, "live again"])
+        stored = call(base, "GET", f"/api/chat/{group['id']}/messages", ada["token"])["messages"]
+        assert [m["content"] for m in stored] == [*expected, "live again"]
         assert ben.problems == [], ben.problems
     finally:
         if ben is not None:
