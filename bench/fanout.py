@@ -62,6 +62,7 @@ from bench.common import (  # noqa: E402
     raise_nofile,
 )
 
+DRAIN_QUIET = 5.0
 MAX_GROUP_MEMBERS = 50  # the product's cap (api.md); bigger bench rooms are filled in SQL
 
 
@@ -232,11 +233,16 @@ class Bench:
     async def _finish(self, stats: PhaseStats, pending: set[asyncio.Task[None]]) -> dict[str, Any]:
         if pending:
             await asyncio.wait(pending, timeout=30)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        # Drain: wait while deliveries still arrive (a saturated server may be seconds behind);
+        # whatever has not arrived once they stop for DRAIN_QUIET seconds counts as lost.
+        expected = sum(stats.expected.values())
+        last_got, last_change = -1, time.monotonic()
+        while time.monotonic() - last_change < DRAIN_QUIET:
             got = sum(stats.received.values())
-            if got >= sum(stats.expected.values()):
+            if got >= expected:
                 break
+            if got != last_got:
+                last_got, last_change = got, time.monotonic()
             await asyncio.sleep(0.05)
         cpu0, wall0 = self._cpu_start
         self.stats = None
@@ -524,8 +530,11 @@ async def run_scenario(target: Target, scenario: Scenario, args: argparse.Namesp
                 pids = target.pids()
                 cpu0, t0 = server_cpu(pids), time.monotonic()
                 result[phase] = await runner()
-                result[phase]["server_cpu_pct"] = (
-                    100 * (server_cpu(pids) - cpu0) / (time.monotonic() - t0)
+                used = server_cpu(pids) - cpu0
+                result[phase]["server_cpu_pct"] = 100 * used / (time.monotonic() - t0)
+                # CPU per delivery: robust to other load on the machine, unlike throughput
+                result[phase]["server_cpu_us_per_delivery"] = (
+                    1e6 * used / max(1, result[phase]["deliveries"])
                 )
                 await bench.settle(quiet=args.quiet, limit=10)
         finally:
@@ -549,12 +558,13 @@ def print_result(label: str, scenario: Scenario, result: dict) -> None:
             f"  p50 {r['p50_ms']:7.1f}  p95 {r['p95_ms']:7.1f}  p99 {r['p99_ms']:7.1f} ms"
             f"  ack p50 {r['ack_p50_ms']:6.1f}  lost {r['lost']}  dup {r['duplicated']}"
             f"  errors {r['send_errors']}  cpu server {r['server_cpu_pct']:.0f}%"
+            f" ({r['server_cpu_us_per_delivery']:.0f} us/delivery)"
             f" client {r['client_cpu_pct']:.0f}%"
         )
 
 
 def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario]) -> None:
-    print("\nratios (saturation throughput; fixed-rate p99):")
+    print("\nratios (saturation throughput and CPU efficiency; fixed-rate p99):")
     for scenario in scenarios:
         ours = results.get("ours", {}).get(scenario.name)
         if ours is None:
@@ -564,9 +574,14 @@ def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario])
             if theirs is None:
                 continue
             ratio = ours["saturate"]["delivered_per_s"] / theirs["saturate"]["delivered_per_s"]
+            cost = (
+                theirs["saturate"]["server_cpu_us_per_delivery"]
+                / ours["saturate"]["server_cpu_us_per_delivery"]
+            )
             print(
                 f"  {scenario.name}: (a)/({'b' if other == 'bare' else 'c'}) throughput "
-                f"{ratio:.2f}x   p99 at {ours['fixed']['delivered_per_s']:.0f}/s: ours "
+                f"{ratio:.2f}x, deliveries per CPU second {cost:.2f}x   p99 at "
+                f"{ours['fixed']['delivered_per_s']:.0f}/s: ours "
                 f"{ours['fixed']['p99_ms']:.1f} ms vs {theirs['fixed']['p99_ms']:.1f} ms"
             )
 

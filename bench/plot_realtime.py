@@ -30,7 +30,7 @@ def load(path: Path) -> dict:
 def plot_fanout(results: dict, before: dict, out: Path) -> None:
     servers = [s for s in ("ours", "bare", "node") if s in results]
     scenarios = list(next(iter(results.values())).keys())
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.8))
     width = 0.8 / (len(servers) + (1 if before else 0))
     bars = ([("before", before)] if before else []) + [(s, results[s]) for s in servers]
     for i, (server, data) in enumerate(bars):
@@ -45,6 +45,20 @@ def plot_fanout(results: dict, before: dict, out: Path) -> None:
     left.set_ylabel("deliveries / s (saturation, closed loop)")
     left.set_title("Fan-out throughput, 2 processes each, shared Redis")
     left.legend(fontsize=8)
+
+    for i, (server, data) in enumerate(bars):
+        xs = [n + i * width for n in range(len(scenarios))]
+        ys = [
+            data.get(sc, {}).get("saturate", {}).get("server_cpu_us_per_delivery", 0)
+            for sc in scenarios
+        ]
+        middle.bar(xs, ys, width, color=COLORS[server])
+        for x, y in zip(xs, ys, strict=True):
+            if y:
+                middle.text(x, y, f"{y:,.0f}", ha="center", va="bottom", fontsize=7)
+    middle.set_xticks([n + width * (len(bars) - 1) / 2 for n in range(len(scenarios))], scenarios)
+    middle.set_ylabel("server CPU µs per delivery (saturation)")
+    middle.set_title("CPU cost per delivered message (lower is better)")
 
     labels, p50, p95, p99, colors = [], [], [], [], []
     for sc in scenarios:
