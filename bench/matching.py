@@ -381,9 +381,16 @@ def section(run: Run, plotted: bool) -> str:
         f"{m['origin']['candidates']} candidates (median {m['origin']['per_candidate_ms']:.2f} ms "
         f"each, mean {m['origin']['mean_per_candidate_ms']:.2f} ms); the median is extrapolated "
         "linearly to N (each candidate costs the same: one encode call of two texts).",
-        f"- floor: index bytes (embeddings, subject bitsets, schedule masks, levels) ÷ numpy "
-        f"copy bandwidth {m['bandwidth_gbs']:.1f} GB/s (read + write): the time to read the "
-        "index once.",
+        f"- floor: index bytes (embeddings, ids, subject bitsets, schedule masks, their "
+        f"popcounts, levels) ÷ numpy copy bandwidth {m['bandwidth_gbs']:.1f} GB/s (read + "
+        "write, best copy of the run): the time to read the whole index once. The full-scan "
+        "kernel (threshold 0, as search runs) reads every row and stays within a small factor "
+        "of it. The recommendation can beat it (ratio < 1): rows whose subjects, schedule and "
+        "level cannot reach the threshold even with a perfect learning-style match are never "
+        "read from the embedding matrix (exact, see docs/matching.md).",
+        "- before that optimisation (same day, load average ~7, BLAS matrix-vector product "
+        "over every row): 100k p50 32 ms through the service, 44 ms for the kernel; the "
+        "two OpenBLAS threads stalled on the busy cores (single-threaded `einsum` now).",
         "- data: synthetic profiles (Zipf-weighted course names, weekly schedules, levels 1–5, "
         f"~10% without a learning style); {m['distinct_styles']} distinct style texts embedded "
         "with the real model, each profile's vector one of those plus small noise, "
@@ -418,7 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.md alone")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the docs from the latest results"
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        saved = json.loads((args.out / "matching-latest.json").read_text())
+        run = Run(saved["rows"], saved["meta"])
+        update_docs(section(run, plotted=DOCS_PLOT.exists()))
+        print(f"updated {DOCS.relative_to(ROOT)} ({SECTION})")
+        return 0
     if args.smoke:
         args.requests, args.origin_cap, args.styles = 20, 20, 40
         args.sizes = args.sizes or [200, 1000]
