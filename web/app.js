@@ -973,7 +973,18 @@
       state.connectedOnce = true;
       refreshPresence();
     });
-    socket.on("disconnect", () => setConnection("reconnecting…", "offline"));
+    socket.on("disconnect", async (reason) => {
+      setConnection("reconnecting…", "offline");
+      if (reason !== "io server disconnect") return; // the client reconnects by itself
+      // The server closed this socket (e.g. the token was logged out): ask whether the token
+      // still works; a 401 signs out, anything else reconnects.
+      try {
+        await api("GET", "/api/auth/me");
+        if (state.socket === socket) socket.connect();
+      } catch {
+        // api() has signed out on 401; otherwise the next reload retries.
+      }
+    });
     socket.on("connect_error", (err) => {
       const code = err && err.data && err.data.code;
       if (code === "unauthorized") {

@@ -136,6 +136,15 @@ def test_two_people_chat_live(browser: Any, live_server: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         ada.page.screenshot(path=str(ARTIFACTS / "chat-desktop.png"))
         ben.page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+
+        # Ada's token is logged out elsewhere: the server closes her socket and the page
+        # returns to the login form, saying why.
+        from tests.browser.test_demo_browser import call
+
+        token = ada.page.evaluate("localStorage.getItem('studysync.token')")
+        call(live_server, "POST", "/api/auth/logout", token, {})
+        expect(ada.page.locator("#auth-view")).to_be_visible()
+        expect(ada.page.locator("#auth-error")).to_contain_text("log in again")
         assert ada.problems == [] and ben.problems == [], ada.problems + ben.problems
     finally:
         ada.close()
