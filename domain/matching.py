@@ -413,11 +413,17 @@ class MatchingService:
             raise NotFound("User not found")
         return record, profile
 
+    async def _groups_not_to_offer(self, user_id: int) -> set[int]:
+        """Full groups and those the user is in or has asked to join. Pending requests are not
+        in the index (they change no group profile), so this one indexed query reads them."""
+        async with self._uow() as uow:
+            mine = await uow.matching.memberships_of(user_id)
+        return mine | {gid for gid, card in self._cards.items() if card.is_full}
+
     async def recommend(self, user_id: int, kind: str, limit: int) -> Recommendations:
         await self._require_model()
         record, seeker = await self._seeker(user_id)
-        mine = self._groups_of_user.get(user_id, set())
-        unavailable = mine | {gid for gid, card in self._cards.items() if card.is_full}
+        unavailable = await self._groups_not_to_offer(user_id)
         loop = asyncio.get_running_loop()
         group_matches: list[Match] = []
         partner_matches: list[Match] = []

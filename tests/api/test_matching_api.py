@@ -130,6 +130,25 @@ async def test_groups_exclude_full_and_mine_and_end_with_create_card(client) -> 
     assert body["partners"] == []
 
 
+async def test_a_group_i_asked_to_join_is_not_offered_again(client) -> None:
+    me = await register(client, subjects=["Mathematics"], schedule=EVENINGS)
+    peer = await register(client, subjects=["Mathematics"], schedule=EVENINGS)
+    await settle(client)
+    group = await client.post(
+        "/api/groups/create",
+        json={"title": "Proofs", "subject": "Mathematics", "joinPolicy": "approval"},
+        headers=peer["headers"],
+    )
+    group_id = (await group.json())["group"]["id"]
+    await settle(client)
+    before = await recommend(client, me, kind="groups")
+    assert group_id in [c["id"] for c in before["recommendations"]]
+    asked = await client.post(f"/api/groups/{group_id}/join", headers=me["headers"])
+    assert (await asked.json())["status"] == "pending"
+    after = await recommend(client, me, kind="groups")
+    assert group_id not in [c["id"] for c in after["recommendations"]]
+
+
 async def test_nothing_matches_gives_only_the_create_card(client) -> None:
     loner = await register(
         client,
