@@ -248,11 +248,8 @@ class DemoSeeder:
         self.users = app[keys.USERS]
         self.groups = app[keys.GROUPS]
         self.chat = app[keys.CHAT]
-        # Newer services: used when this build has them.
-        sessions_key = getattr(keys, "GROUP_SESSIONS", None)
-        progress_key = getattr(keys, "PROGRESS", None)
-        self.sessions = app.get(sessions_key) if sessions_key is not None else None
-        self.progress = app.get(progress_key) if progress_key is not None else None
+        self.sessions = app[keys.GROUP_SESSIONS]
+        self.progress = app[keys.PROGRESS]
         self.counts = Counts()
         self.notes: list[str] = []
         self._created: set[int] = set()  # users registered by this run
@@ -261,20 +258,15 @@ class DemoSeeder:
 
     async def run(self, n_users: int, n_groups: int, bar: tqdm) -> list[int]:
         user_ids = await self._users(n_users, bar)
-        constellations = await self._constellations(user_ids[0]) if self.progress else []
+        constellations = await self._constellations(user_ids[0])
         self._existing_titles = await self._demo_group_titles(user_ids)
         for index in range(n_groups):
             bar.set_postfix_str("groups")
             await self._group(index, user_ids)
             bar.update(1)
-        if self.sessions is None:
-            self.notes.append("group study sessions skipped: this build has no sessions service")
-        if constellations:
-            for index, user_id in enumerate(user_ids):
-                if self._new_user(user_id):
-                    await self._progress(index + 1, user_id, constellations)
-        elif self.progress is None:
-            self.notes.append("progress skipped: this build has no progress service")
+        for index, user_id in enumerate(user_ids):
+            if self._new_user(user_id):
+                await self._progress(index + 1, user_id, constellations)
         return user_ids
 
     # ---- users ----------------------------------------------------------------------------
@@ -345,8 +337,7 @@ class DemoSeeder:
             if await self._join(group_id, leader, user_id):
                 speakers.append(user_id)
         await self._messages(index, group_id, speakers, rng)
-        if self.sessions is not None:
-            await self._group_sessions(index, group_id, speakers, rng)
+        await self._group_sessions(index, group_id, speakers, rng)
 
     async def _create_group(self, plan: GroupPlan, leader: int) -> int:
         fields = {
@@ -408,7 +399,6 @@ class DemoSeeder:
     async def _group_sessions(
         self, index: int, group_id: int, speakers: list[int], rng: random.Random
     ) -> None:
-        assert self.sessions is not None
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         subject = group_plan(index).subject
         for offset_days, title in ((2, f"{subject} review"), (9, "Practice exam")):
