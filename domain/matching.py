@@ -251,9 +251,9 @@ class MatchingService:
         await self.embedder.start()
         if self.embedder.state != "loaded":
             return
-        stale = [r.id for r in self._records.values() if self._is_stale(r)]
-        for user_id in stale:
-            await self.refresh_student(user_id)
+        if any(self._is_stale(r) for r in self._records.values()):
+            await reindex_students(self._uow, self.embedder, only_stale=True)  # in batches
+            await self.reload()
         await self._embed_group_texts(list(self._cards.values()))
         log.info("matching ready: %d students, %d groups", len(self._records), len(self._cards))
 

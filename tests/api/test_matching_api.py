@@ -437,3 +437,18 @@ async def test_real_model_ranks_close_learning_styles_first(
     )
     results = (await search.json())["results"]
     assert results[0]["id"] == close["user"]["id"]
+
+
+async def test_start_up_embeds_profiles_missing_an_embedding_in_batches(make_client) -> None:
+    first = await make_client()
+    accounts = [await register(first, learningStyle=f"style {n}") for n in range(3)]
+    await settle(first)
+    async with first.server.app[ENGINE].begin() as connection:
+        await connection.execute(delete(user_embeddings))
+    restarted = await make_client()
+    await settle(restarted)
+    stored = await stored_students(restarted)
+    assert sorted(stored) == sorted(a["user"]["id"] for a in accounts)
+    assert not any(is_stale(HashingEmbedder.name, r) for r in stored.values())
+    body = await recommend(restarted, accounts[0], kind="partners")
+    assert {p["id"] for p in body["partners"]} <= {a["user"]["id"] for a in accounts[1:]}
