@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from domain.events import Event, group_room
 from domain.groups import GroupService
 from domain.ports import Publisher, UnitOfWorkFactory
@@ -119,6 +119,18 @@ def validate_content(content: str, message_type: str, image_url: str | None, max
     return content
 
 
+@dataclass
+class _PendingSend:
+    user_id: int
+    new: NewMessage
+    content: str
+    count: int  # sends inside the rate window, read before queueing
+    remaining: float
+    done: asyncio.Future[tuple[Message, bool] | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class ChatService:
     def __init__(
         self,
@@ -133,52 +145,95 @@ class ChatService:
         self._sends = send_counter
         self._sends_per_minute = sends_per_minute
         self.max_chars = max_chars
+        self._queue: list[_PendingSend] = []
+        self._writer: asyncio.Future[None] | None = None
 
     async def send(self, user_id: int, new: NewMessage) -> tuple[Message, bool]:
         """Commit, then broadcast. A repeated clientId returns the stored message, unbroadcast.
 
-        The hot path: one query for the author's membership and name (with the rate-limit
-        count read from its store meanwhile), one INSERT (a repeated clientId hits the unique
-        constraint), the commit; the stored message is built from what was inserted, not
-        read back."""
+        Sends are group-committed: while one transaction is being written, the sends that
+        arrive queue up and go into the next one together (one commit, so one log flush, for
+        all of them). Each send is still checked and answered on its own; a send alone waits
+        for nothing. Per send: one query for the author's membership and name, one INSERT (a
+        repeated clientId is skipped by the unique constraint), and no re-read: the stored
+        message is built from what was inserted."""
         content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
         rate_key = f"send:{user_id}"
-        async with self._uow() as uow:
-            author, (count, remaining) = await asyncio.gather(
-                uow.chat.author(new.group_id, user_id), self._sends.count(rate_key)
-            )
-            if author is None or author.status != "active":
-                await GroupService.active_membership(uow, user_id, new.group_id)  # names why
-                raise Forbidden("Only active members of this group can do that")
-            if new.message_type == "announcement" and author.role != "leader":
-                raise Forbidden("Only the group leader can post announcements")
-            if count >= self._sends_per_minute:
-                if new.client_id:  # a retry of a stored message is answered, not limited
-                    existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
-                    if existing is not None:
-                        return existing, False
-                retry = retry_after_seconds(remaining)
-                raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
-            message = await uow.chat.add(user_id, author.name, new, content)
-            if message is not None:
-                await uow.commit()
-        if message is None:
-            # The clientId was used before. That row may postdate this transaction's snapshot
-            # (a concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh one.
+        count, remaining = await self._sends.count(rate_key)
+        pending = _PendingSend(user_id, new, content, count, remaining)
+        self._queue.append(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_queued())
+        outcome = await pending.done
+        if outcome is None:
+            # The clientId was used before. That row may postdate the batch's snapshot (a
+            # concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh transaction.
             async with self._uow() as uow:
                 existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
             if existing is None:  # the conflict was the group vanishing meanwhile
                 raise NotFound("Group not found")
             return existing, False
-        await asyncio.gather(
-            self._sends.record(rate_key),
-            self._publisher.publish(
-                Event(
-                    "message:new", group_room(new.group_id), {"message": message_payload(message)}
-                )
-            ),
-        )
-        return message, True
+        message, created = outcome
+        if created:
+            await asyncio.gather(
+                self._sends.record(rate_key),
+                self._publisher.publish(
+                    Event(
+                        "message:new",
+                        group_room(new.group_id),
+                        {"message": message_payload(message)},
+                    )
+                ),
+            )
+        return message, created
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[_PendingSend]) -> None:
+        outcomes: list[tuple[_PendingSend, Any]] = []
+        try:
+            async with self._uow() as uow:
+                for pending in batch:
+                    try:
+                        outcomes.append((pending, await self._store(uow, pending)))
+                    except DomainError as error:  # this send's own refusal
+                        outcomes.append((pending, error))
+                await uow.commit()
+        except BaseException as error:  # nothing of the batch was stored
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for pending, outcome in outcomes:
+            if isinstance(outcome, DomainError):
+                pending.done.set_exception(outcome)
+            else:
+                pending.done.set_result(outcome)
+
+    async def _store(self, uow: Any, pending: _PendingSend) -> tuple[Message, bool] | None:
+        """Checks and inserts one send inside the batch's transaction. None: its clientId was
+        used before."""
+        user_id, new = pending.user_id, pending.new
+        author = await uow.chat.author(new.group_id, user_id)
+        if author is None or author.status != "active":
+            await GroupService.active_membership(uow, user_id, new.group_id)  # names why
+            raise Forbidden("Only active members of this group can do that")
+        if new.message_type == "announcement" and author.role != "leader":
+            raise Forbidden("Only the group leader can post announcements")
+        if pending.count >= self._sends_per_minute:
+            if new.client_id:  # a retry of a stored message is answered, not limited
+                existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
+                if existing is not None:
+                    return existing, False
+            retry = retry_after_seconds(pending.remaining)
+            raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
+        message = await uow.chat.add(user_id, author.name, new, pending.content)
+        return None if message is None else (message, True)
 
     async def history(
         self, user_id: int, group_id: int, after: int | None, before: int | None, limit: int

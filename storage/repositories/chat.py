@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, delete, exc, func, insert, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
@@ -17,6 +18,12 @@ _AUTHOR_QUERY = (
     .where(group_members.c.group_id == bindparam("g"), group_members.c.user_id == bindparam("u"))
 )
 _INSERT_MESSAGE = insert(messages)
+_INSERT_MESSAGE_IF_NEW = {
+    "sqlite": sqlite_insert(messages).on_conflict_do_nothing(),
+    # IGNORE also skips a row whose group or user vanished (foreign keys): the caller finds
+    # no message under that clientId and reports the group gone.
+    "mysql": insert(messages).prefix_with("IGNORE"),
+}
 _MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
     users, users.c.id == messages.c.user_id
 )
@@ -80,9 +87,8 @@ class SqlChatRepository:
         self, user_id: int, user_name: str, new: NewMessage, content: str
     ) -> Message | None:
         """Insert and return the stored message, built from the inserted values (a new message
-        has no reactions and no edit). None when (group, user, clientId) already exists; the
-        failed INSERT leaves the transaction usable on SQLite and MariaDB, but the caller
-        should read the existing row in a fresh one."""
+        has no reactions and no edit). None when (group, user, clientId) already exists; that
+        row may be newer than this transaction's snapshot, so read it in a fresh one."""
         created_at = utcnow()
         values = {
             "group_id": new.group_id,
@@ -93,12 +99,14 @@ class SqlChatRepository:
             "client_id": new.client_id,
             "created_at": created_at,
         }
-        try:
+        if new.client_id is None:
             result = await self._db.execute(_INSERT_MESSAGE, values)
-        except exc.IntegrityError:
-            if new.client_id is None:
-                raise
-            return None
+        else:
+            # Skip, not fail, on a used clientId: the transaction (a batch of sends) goes on.
+            statement = _INSERT_MESSAGE_IF_NEW[self._db.dialect.name]
+            result = await self._db.execute(statement, values)
+            if result.rowcount == 0:
+                return None
         return Message(
             id=result.inserted_primary_key[0],
             group_id=new.group_id,
