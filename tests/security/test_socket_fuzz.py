@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 import socketio
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
@@ -58,6 +58,7 @@ FIELDS = [
     "limit",
     "isTyping",
 ]
+FRAME_LIMIT = 900_000  # bytes; engine.io's max_http_buffer_size is 1_000_000
 HUGE = ["x" * 4001, "y" * 20001, "😀" * 5000, "z" * 300_000, "\x00" * 1000, "\ud7ff" * 10]
 
 scalars = (
@@ -184,10 +185,16 @@ def check_ack(chat: LiveChat, event: str, payload: Any) -> None:
     max_examples=400,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
 )
 @given(event=events, payload=payloads)
 def test_every_event_survives_hostile_payloads(live_chat: LiveChat, event: str, payload: Any):
+    # Frames over engine.io's 1 MB limit close the connection by design (tested below).
+    assume(len(json.dumps([event, payload])) < FRAME_LIMIT)
     check_ack(live_chat, event, payload)
 
 
