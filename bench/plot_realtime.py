@@ -97,7 +97,8 @@ def plot_connections(results: dict, out: Path) -> None:
     ]
     for axis, (key, title, goal, goal_label) in zip(axes, metrics, strict=True):
         values = [results[s][key] for s in servers]
-        axis.bar([NAMES[s] for s in servers], values, color=[COLORS[s] for s in servers])
+        short = {"ours": "ours", "bare": "bare python-socketio", "node": "Node socket.io"}
+        axis.bar([short[s] for s in servers], values, color=[COLORS[s] for s in servers])
         for x, y in enumerate(values):
             axis.text(x, y, f"{y:,.1f}", ha="center", va="bottom", fontsize=8)
         if goal is not None:
@@ -125,6 +126,7 @@ def main() -> None:
         plot_fanout(fanout, before, IMG / "realtime-fanout.png")
         print(f"wrote {IMG / 'realtime-fanout.png'}")
     connections = load(args.connections)
+    connections.update(load(RESULTS / "connections-bare.json"))  # `--servers bare` run, if any
     if connections:
         plot_connections(connections, IMG / "realtime-connections.png")
         print(f"wrote {IMG / 'realtime-connections.png'}")
