@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from aiohttp import web
-from matching.profile import schedule_mask
 from pydantic import (
     AliasChoices,
     Field,
@@ -21,6 +20,7 @@ from api.keys import USERS
 from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
 from api.schemas import CamelIn, CamelOut, Label
 from domain.models import User
+from matching.profile import schedule_mask
 
 routes = Routes("accounts")
 
@@ -166,6 +166,11 @@ class PrivateUserOut(UserOut):
     total_minutes: int
 
 
+class MeOut(CamelOut):
+    success: bool
+    user: PrivateUserOut
+
+
 def user_json(user: User, *, private: bool) -> dict[str, Any]:
     """camelCase profile plus the snake_case keys the StudySync mobile client reads."""
     model = PrivateUserOut if private else UserOut
@@ -213,8 +218,8 @@ async def login(request: web.Request) -> web.Response:
     return ok(message="Login successful", token=token, user=user_json(user, private=True))
 
 
-@routes.get("/api/auth/me", response=PrivateUserOut, summary="The caller's profile")
-@routes.get("/api/auth/profile", response=PrivateUserOut, summary="Alias of /api/auth/me")
+@routes.get("/api/auth/me", response=MeOut, summary="The caller's profile")
+@routes.get("/api/auth/profile", response=MeOut, summary="Alias of /api/auth/me")
 async def me(request: web.Request) -> web.Response:
     return ok(user=user_json(current_user(request), private=True))
 

@@ -17,7 +17,7 @@ from pydantic import (
 
 from api.keys import CHAT
 from api.routing import Routes, current_user, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_PAGE, CamelIn
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn
 from domain.chat import NewMessage, message_payload, reactions_payload
 
 routes = Routes("chat")
@@ -28,8 +28,8 @@ class HistoryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    after: int | None = Field(None, ge=0)
-    before: int | None = Field(None, ge=1)
+    after: int | None = Field(None, ge=0, le=MAX_ID)
+    before: int | None = Field(None, ge=1, le=MAX_ID)
 
     @model_validator(mode="after")
     def _one_cursor(self) -> HistoryQuery:

@@ -22,7 +22,7 @@ from pydantic import (
 
 from api.keys import GROUP_SESSIONS, USERS
 from api.routing import Routes, bearer_token, current_user, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_PAGE, CamelIn
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn
 from domain.group_sessions import GroupSession, session_payload
 from domain.groups import Group
 
@@ -94,7 +94,7 @@ class SessionQuery(BaseModel):
 
     when: Literal["upcoming", "past", "all"] = "all"
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    after: int | None = Field(None, ge=1)
+    after: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class FeedQuery(BaseModel):

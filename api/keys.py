@@ -13,8 +13,8 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
-from domain.progress import ProgressService
 from domain.ports import UnitOfWorkFactory
+from domain.progress import ProgressService
 from domain.users import UserService
 from settings import Settings
 

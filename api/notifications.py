@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.keys import NOTIFICATIONS
 from api.routing import Routes, current_user, ok, parse_query, path_id
-from api.schemas import MAX_PAGE
+from api.schemas import MAX_ID, MAX_PAGE
 from domain.notifications import Notification
 
 routes = Routes("notifications")
@@ -19,7 +19,7 @@ class NotificationQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    before: int | None = Field(None, ge=1)
+    before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 def notification_json(item: Notification) -> dict[str, Any]:

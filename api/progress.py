@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 
 from api.keys import PROGRESS
 from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_PAGE, SnakeIn
+from api.schemas import MAX_ID, MAX_PAGE, SnakeIn
 from domain.progress import (
     MAX_MINUTES,
     ProgressService,
@@ -23,7 +23,6 @@ from domain.progress import (
 )
 
 routes = Routes("progress")
-MAX_ID = 10**18
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Weight = Annotated[StrictInt, Field(ge=1, le=100)]

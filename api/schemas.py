@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 MAX_PAGE = 200
+MAX_ID = 10**18  # ids and cursors above this cannot exist (BIGINT); refused with 422
 
 
 class CamelIn(BaseModel):
@@ -36,8 +37,8 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    after: int | None = Field(None, ge=0)
-    before: int | None = Field(None, ge=1)
+    after: int | None = Field(None, ge=0, le=MAX_ID)
+    before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 from pydantic.alias_generators import to_camel
 
-Id = Annotated[StrictInt, Field(ge=1)]
+from api.schemas import MAX_ID
+
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
 class Payload(BaseModel):
@@ -40,7 +42,7 @@ class MessageRef(Payload):
 
 class SyncPayload(Payload):
     group_id: Id
-    after: Annotated[StrictInt, Field(ge=0)] | None = None
+    after: Annotated[StrictInt, Field(ge=0, le=MAX_ID)] | None = None
     limit: Annotated[StrictInt, Field(ge=1, le=200)] = 50
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import expect_error
+import pytest
+
+from tests.helpers import expect_error, register
 
 
 async def test_malformed_json_is_400(client) -> None:
@@ -72,3 +74,17 @@ async def test_metrics_count_requests_and_request_id_is_echoed(client) -> None:
     assert response.headers["X-Request-ID"] == "trace-123"
     metrics = await (await client.get("/metrics")).text()
     assert 'studysync_http_requests_total{method="GET",route="/api/health",status="200"}' in metrics
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/notifications?before=99999999999999999999",
+        "/api/chat/1/messages?after=99999999999999999999",
+        "/api/groups/1/sessions?after=99999999999999999999",
+        "/api/posts/?before=99999999999999999999",
+    ],
+)
+async def test_cursors_beyond_any_id_are_refused_not_overflowed(client, path) -> None:
+    account = await register(client)
+    await expect_error(await client.get(path, headers=account["headers"]), 422, "invalid_input")

@@ -28,15 +28,6 @@ from tests.helpers import profile
 ROOT = Path(__file__).resolve().parents[2]
 # These invalidate the token they are called with, so each call gets a fresh account's token.
 REVOKING = {"/api/auth/logout", "/api/auth/logout-all"}
-# Found by this test in other areas and reported, not fixed here (docs/reliability.md). Such an
-# operation is still run (tests/security/conftest.py marks it xfail, not strict): reported as
-# xfail while broken, as xpass once fixed.
-KNOWN_ISSUES = {
-    "GET /api/auth/me": "api/accounts.py:216 declares PrivateUserOut; the body is {success, user}",
-    "GET /api/auth/profile": "api/accounts.py:217, same as GET /api/auth/me",
-    "GET /api/notifications": "api/notifications.py:22 `before` has no upper bound: a 20-digit "
-    "integer overflows SQLite's INTEGER and answers 500",
-}
 
 
 class Server:
