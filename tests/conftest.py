@@ -15,10 +15,33 @@ from settings import Settings, load_settings
 from storage.engine import create_engine
 from storage.migrate import upgrade
 from storage.tables import metadata, users
-from tests.services import RUN_ID, create_mariadb_database, drop_mariadb_database, run_blocking
+from tests.services import (
+    REDIS_URL,
+    RUN_ID,
+    create_mariadb_database,
+    drop_mariadb_database,
+    run_blocking,
+)
 
 TEST_SECRET = "test-secret-" + "x" * 40
 BACKENDS = ["sqlite", "mariadb"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_shared_redis() -> Iterator[None]:
+    """Every per-run Redis prefix (tests.services.redis_prefix) starts with this run's id: at the
+    end delete those keys, and only those, from the shared Redis. Never a FLUSH."""
+    yield
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        for key in client.scan_iter(match=f"studysync-test-{RUN_ID}-*", count=500):
+            client.delete(key)
+    except redis.ConnectionError:
+        pass  # no Redis, so nothing was written to it
+    finally:
+        client.close()
 
 
 async def migrate_database(url: str) -> None:
