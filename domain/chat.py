@@ -196,6 +196,7 @@ class ChatService:
         outcomes: list[tuple[_PendingSend, Any]] = []
         try:
             async with self._uow() as uow:
+                await uow.chat.lock_groups({pending.new.group_id for pending in batch})
                 for pending in batch:
                     try:
                         outcomes.append((pending, await self._store(uow, pending)))

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import bindparam, delete, exc, func, insert, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
-from storage.tables import group_members, message_reactions, messages, users
+from storage.tables import group_members, message_reactions, messages, study_groups, users
 from storage.types import utcnow
 
 # The send path's statements are built once: constructing and cache-keying a fresh statement
@@ -77,6 +77,21 @@ async def _reactions_by_message(
 class SqlChatRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
+
+    async def lock_groups(self, group_ids: Collection[int]) -> None:
+        """Hold these groups' rows until commit, taken in id order (no deadlock between two
+        batches). Sends to one group then commit in the order their ids were given, so a reader
+        that has seen id N has already been able to see every older id. SQLite needs no lock:
+        its write transactions (BEGIN IMMEDIATE) already run one at a time."""
+        if self._db.dialect.name == "sqlite" or not group_ids:
+            return
+        query = (
+            select(study_groups.c.id)
+            .where(study_groups.c.id.in_(sorted(group_ids)))
+            .order_by(study_groups.c.id)
+            .with_for_update()
+        )
+        await self._db.execute(query)
 
     async def author(self, group_id: int, user_id: int) -> Author | None:
         """The sender's name and membership of the group, in one query (None: not a member)."""

@@ -38,3 +38,33 @@ async def test_concurrent_sends_are_each_checked_and_stored(client) -> None:
     ids = [m["id"] for m in history["messages"]]
     assert len(ids) == 13 and ids == sorted(ids) and len(set(ids)) == 13
     assert {m["id"] for m in stored.values()} | {bodies[15]["message"]["id"]} == set(ids)
+
+
+async def test_a_committed_message_never_has_an_older_id_still_to_come(
+    make_client, database_url
+) -> None:
+    """Catch-up by `after=<last id seen>` has no gaps only if a group's messages commit in id
+    order, also when two server processes (two connection pools here) write to one group."""
+    first = await make_client()
+    second = await make_client()
+    gid, leader, member, _ = await room(first)
+    seen_at_ack: dict[int, set[int]] = {}
+
+    async def send_and_look(client, account, n: int) -> None:
+        sent = await client.post(
+            f"/api/chat/{gid}/send", json={"content": f"m{n}"}, headers=account["headers"]
+        )
+        message_id = (await sent.json())["message"]["id"]
+        page = await client.get(
+            f"/api/chat/{gid}/messages?limit=200", headers=account["headers"]
+        )
+        seen_at_ack[message_id] = {m["id"] for m in (await page.json())["messages"]}
+
+    await asyncio.gather(
+        *(send_and_look(first, leader, n) for n in range(30)),
+        *(send_and_look(second, member, n) for n in range(30, 60)),
+    )
+    every_id = set(seen_at_ack)
+    for message_id, seen in seen_at_ack.items():
+        older = {i for i in every_id if i < message_id}
+        assert older <= seen, f"{sorted(older - seen)} committed after {message_id}"
