@@ -56,7 +56,7 @@ async def migrate_database(url: str) -> None:
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path: Path = tmp_path_factory.mktemp("db") / "studysync.db"
     url = f"sqlite+aiosqlite:///{path}"
-    run_blocking(lambda: migrate_database(url))
+    run_blocking(lambda: migrate_and_empty(url))
     return url
 
 
@@ -65,10 +65,17 @@ def mariadb_url() -> Iterator[str]:
     name = f"studysync_test_{RUN_ID}"
     url = create_mariadb_database(name)
     try:
-        run_blocking(lambda: migrate_database(url))
+        run_blocking(lambda: migrate_and_empty(url))
         yield url
     finally:
         drop_mariadb_database(name)
+
+
+async def migrate_and_empty(url: str) -> None:
+    """Every test starts from an empty schema: the rows data migrations add (the default
+    constellations) are removed too; tests/storage/test_schema.py checks those separately."""
+    await migrate_database(url)
+    await wipe(url)
 
 
 async def wipe(url: str) -> None:

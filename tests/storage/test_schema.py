@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import exc, insert, text
+from sqlalchemy import exc, insert, select, text
 
 from storage.engine import create_engine
-from storage.tables import metadata, users
+from storage.tables import constellations, metadata, users
 from storage.types import utcnow
+from tests.conftest import migrate_database
+from tests.services import RUN_ID, create_mariadb_database, drop_mariadb_database
 
 
 def _diff(connection):
@@ -69,3 +71,34 @@ async def test_emoji_and_utf8mb4_round_trip(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert stored == name
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mariadb"])
+async def test_migrations_add_the_default_constellations_once(backend, tmp_path) -> None:
+    """The origin's three constellations (its iOS picker lists them) come from a data migration:
+    a fresh database has them, and migrating again adds nothing."""
+    if backend == "sqlite":
+        url, drop = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}", None
+    else:
+        name = f"studysync_test_{RUN_ID}_fresh"
+        url, drop = create_mariadb_database(name), name
+    try:
+        for _ in range(2):
+            await migrate_database(url)
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = (
+                    await connection.execute(
+                        select(constellations.c.name, constellations.c.weight).order_by(
+                            constellations.c.id
+                        )
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+        defaults = [("Triangulum", 3), ("Delphinus", 5), ("Big Dipper", 7)]
+        assert [tuple(row) for row in rows] == defaults
+    finally:
+        if drop is not None:
+            drop_mariadb_database(drop)
