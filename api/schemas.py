@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from domain.models import MAX_ID
+
 MAX_PAGE = 200
-MAX_ID = 10**18  # ids and cursors above this cannot exist (BIGINT); refused with 422
 
 
 class CamelIn(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from domain.errors import InvalidInput, ModelLoading, NotFound
-from domain.events import MembershipChanged, ProfileChanged
+from domain.events import Event, MembershipChanged, ProfileChanged
 from domain.ports import UnitOfWorkFactory
 from matching.index import ProfileIndex, group_profile
 from matching.profile import Profile, format_schedule, schedule_mask, subject_set
@@ -79,6 +79,7 @@ class GroupCard:
     join_policy: str
     leader_name: str
     member_ids: tuple[int, ...]
+    requester_ids: tuple[int, ...] = ()  # pending join requests: not offered back to them
 
     @property
     def is_full(self) -> bool:
@@ -224,6 +225,7 @@ class MatchingService:
         self._records: dict[int, StudentRecord] = {}
         self._cards: dict[int, GroupCard] = {}
         self._groups_of_user: dict[int, set[int]] = {}
+        self._requests_of_user: dict[int, set[int]] = {}
         self._subject_names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         # Tells other workers (the change feed), when there are any.
@@ -266,6 +268,8 @@ class MatchingService:
             self._spawn(self.refresh_student(event.user_id, announce=True))
         elif isinstance(event, MembershipChanged):
             self._spawn(self.refresh_groups([event.group_id], announce=True))
+        elif isinstance(event, Event) and event.name == "member:requested":
+            self._spawn(self.refresh_groups([int(event.payload["groupId"])], announce=True))
 
     async def handle_remote_change(self, kind: str, payload: dict[str, Any]) -> None:
         """Another worker changed something: reload it from storage (never re-announce)."""
@@ -347,12 +351,12 @@ class MatchingService:
         self._student_search.remove(user_id)
 
     def _index_group(self, card: GroupCard) -> None:
-        old = self._cards.get(card.id)
-        for user_id in old.member_ids if old else ():
-            self._groups_of_user.get(user_id, set()).discard(card.id)
+        self._unlink_group(card.id)
         self._cards[card.id] = card
         for user_id in card.member_ids:
             self._groups_of_user.setdefault(user_id, set()).add(card.id)
+        for user_id in card.requester_ids:
+            self._requests_of_user.setdefault(user_id, set()).add(card.id)
         members = [p for p in (self._students.get(u) for u in card.member_ids) if p is not None]
         profile = group_profile(card.id, members)
         if not profile.subjects and card.subject:
@@ -365,10 +369,16 @@ class MatchingService:
             )
         self._groups.upsert(profile)
 
-    def _forget_group(self, group_id: int) -> None:
-        card = self._cards.pop(group_id, None)
+    def _unlink_group(self, group_id: int) -> None:
+        card = self._cards.get(group_id)
         for user_id in card.member_ids if card else ():
             self._groups_of_user.get(user_id, set()).discard(group_id)
+        for user_id in card.requester_ids if card else ():
+            self._requests_of_user.get(user_id, set()).discard(group_id)
+
+    def _forget_group(self, group_id: int) -> None:
+        self._unlink_group(group_id)
+        self._cards.pop(group_id, None)
         self._groups.remove(group_id)
         self._group_search.remove(group_id)
 
@@ -413,17 +423,15 @@ class MatchingService:
             raise NotFound("User not found")
         return record, profile
 
-    async def _groups_not_to_offer(self, user_id: int) -> set[int]:
-        """Full groups and those the user is in or has asked to join. Pending requests are not
-        in the index (they change no group profile), so this one indexed query reads them."""
-        async with self._uow() as uow:
-            mine = await uow.matching.memberships_of(user_id)
+    def _groups_not_to_offer(self, user_id: int) -> set[int]:
+        """Full groups, and those the user is in or has asked to join."""
+        mine = self._groups_of_user.get(user_id, set()) | self._requests_of_user.get(user_id, set())
         return mine | {gid for gid, card in self._cards.items() if card.is_full}
 
     async def recommend(self, user_id: int, kind: str, limit: int) -> Recommendations:
         await self._require_model()
         record, seeker = await self._seeker(user_id)
-        unavailable = await self._groups_not_to_offer(user_id)
+        unavailable = self._groups_not_to_offer(user_id)
         loop = asyncio.get_running_loop()
         group_matches: list[Match] = []
         partner_matches: list[Match] = []

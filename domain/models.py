@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+MAX_ID = 10**18  # ids and cursors above this cannot exist (BIGINT): refused as invalid input
+
 
 @dataclass(frozen=True)
 class User:

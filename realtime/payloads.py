@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from api.schemas import MAX_ID
+from domain.models import MAX_ID
 
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 

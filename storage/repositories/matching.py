@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -91,7 +91,7 @@ class SqlMatchingRepository:
         await self._db.execute(statement)
 
     async def groups(self, group_ids: Sequence[int] | None = None) -> list[GroupCard]:
-        """Active groups with their active member ids, leader name, in two queries."""
+        """Active groups with their active members and join requesters, in two queries."""
         query = (
             select(study_groups, users.c.name.label("leader_name"))
             .join(users, users.c.id == study_groups.c.leader_id)
@@ -100,7 +100,7 @@ class SqlMatchingRepository:
         if group_ids is not None:
             query = query.where(study_groups.c.id.in_(group_ids))
         rows = (await self._db.execute(query)).all()
-        members = await self._active_members([row.id for row in rows])
+        members = await self._members([row.id for row in rows])
         return [
             GroupCard(
                 id=row.id,
@@ -112,26 +112,23 @@ class SqlMatchingRepository:
                 max_members=row.max_members,
                 join_policy=row.join_policy,
                 leader_name=row.leader_name,
-                member_ids=tuple(members.get(row.id, ())),
+                member_ids=tuple(members.get((row.id, "active"), ())),
+                requester_ids=tuple(members.get((row.id, "pending"), ())),
             )
             for row in rows
         ]
 
-    async def _active_members(self, group_ids: list[int]) -> dict[int, list[int]]:
+    async def _members(self, group_ids: list[int]) -> dict[tuple[int, str], list[int]]:
+        """User ids by (group, membership status)."""
         if not group_ids:
             return {}
-        query = select(group_members.c.group_id, group_members.c.user_id).where(
-            and_(group_members.c.group_id.in_(group_ids), group_members.c.status == "active")
-        )
-        members: dict[int, list[int]] = {}
-        for group_id, user_id in await self._db.execute(query):
-            members.setdefault(group_id, []).append(user_id)
+        query = select(
+            group_members.c.group_id, group_members.c.status, group_members.c.user_id
+        ).where(group_members.c.group_id.in_(group_ids))
+        members: dict[tuple[int, str], list[int]] = {}
+        for group_id, status, user_id in await self._db.execute(query):
+            members.setdefault((group_id, status), []).append(user_id)
         return members
-
-    async def memberships_of(self, user_id: int) -> set[int]:
-        """Groups the user is in, active or pending (not recommended back to them)."""
-        query = select(group_members.c.group_id).where(group_members.c.user_id == user_id)
-        return {row[0] for row in await self._db.execute(query)}
 
     async def count_students(self) -> int:
         return int((await self._db.execute(select(func.count()).select_from(users))).scalar_one())

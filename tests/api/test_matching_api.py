@@ -145,6 +145,7 @@ async def test_a_group_i_asked_to_join_is_not_offered_again(client) -> None:
     assert group_id in [c["id"] for c in before["recommendations"]]
     asked = await client.post(f"/api/groups/{group_id}/join", headers=me["headers"])
     assert (await asked.json())["status"] == "pending"
+    await settle(client)  # the index learns of the request in the background
     after = await recommend(client, me, kind="groups")
     assert group_id not in [c["id"] for c in after["recommendations"]]
 
