@@ -23,6 +23,7 @@ import secrets
 import sys
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +48,23 @@ from bench.common import (  # noqa: E402
 )
 
 
-class Server:
+class Server(ABC):
     key = ""
     label = ""
     proc: Proc | None = None
     port = 0
 
+    @abstractmethod
     async def start(self, count: int) -> list[dict[str, Any]]:
         """Start; returns one handshake auth per client."""
-        raise NotImplementedError
 
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()
             self.proc = None
 
-    async def cleanup(self) -> None: ...
+    async def cleanup(self) -> None:
+        return None  # optional hook: nothing to do by default
 
 
 class Ours(Server):

@@ -32,6 +32,7 @@ import random
 import sys
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,20 +255,25 @@ class Bench:
 # ---- servers --------------------------------------------------------------------------------
 
 
-class Target:
+class Target(ABC):
     label = ""
     key = ""
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        return None  # optional hook: nothing to do by default
+
+    @abstractmethod
     async def rooms_for(self, scenario: Scenario) -> list[tuple[int, list[tuple[str, dict]]]]:
         """[(group id, [(url, auth) per member])]"""
-        raise NotImplementedError
 
     def pids(self) -> list[int]:
         return []
 
-    async def stop(self) -> None: ...
-    async def cleanup(self) -> None: ...
+    async def stop(self) -> None:
+        return None  # optional hook: nothing to do by default
+
+    async def cleanup(self) -> None:
+        return None  # optional hook: nothing to do by default
 
 
 class Ours(Target):

@@ -9,19 +9,13 @@ import shutil
 import signal
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
 from tests.services import IN_CI, port_open
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(condition, what: str, timeout: float = 30.0) -> None:
@@ -44,13 +38,14 @@ def require_binary(name: str) -> str:
     pytest.skip(f"NOTICE: {name} not installed; skipping fault test")
 
 
-class PrivateProcess:
+class PrivateProcess(ABC):
     def __init__(self, port: int) -> None:
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
 
+    @abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The server's command line."""
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -73,7 +68,7 @@ class PrivateProcess:
 
 class PrivateRedis(PrivateProcess):
     def __init__(self) -> None:
-        super().__init__(_free_port())
+        super().__init__(free_port())
         self.binary = require_binary("redis-server")
 
     @property
@@ -96,7 +91,7 @@ class PrivateRedis(PrivateProcess):
 
 class PrivateMariaDB(PrivateProcess):
     def __init__(self, root: Path) -> None:
-        super().__init__(_free_port())
+        super().__init__(free_port())
         self.binary = require_binary("mariadbd")
         self.root = root
         self.datadir = root / "data"
