@@ -3,68 +3,23 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(
-    process: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("server did not start listening")
+from tests.processes import ROOT, free_port, start_server, stop_server, wait_until_serving
 
 
 @pytest.fixture
 def server(tmp_path: Path):
-    port = free_port()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
-        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n'
-        '[matching]\nembedder = "hashing"\n'
-    )
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT"}}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process, base = start_server(tmp_path)
     try:
-        wait_until_serving(process, port, tmp_path / "server.log")
-        yield f"http://127.0.0.1:{port}", tmp_path
+        yield base, tmp_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop_server(process)
 
 
 async def test_serve_migrates_then_register_and_login_work(server) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api.test_server_process import free_port, wait_until_serving
+from tests.processes import start_server, stop_server
 from tests.services import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,37 +51,6 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-def start_server(tmp_path: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = port or free_port()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
-        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n'
-        '[matching]\nembedder = "hashing"\n'
-    )
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT"}}
-    log_path = tmp_path / "server.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    wait_until_serving(process, port, log_path)
-    return process, f"http://127.0.0.1:{port}"
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture

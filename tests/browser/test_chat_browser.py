@@ -156,8 +156,8 @@ def test_reconnect_catches_up_without_gaps_or_duplicates(browser: Any, tmp_path:
     messages:sync after the reconnect, in order and once each."""
     from playwright.sync_api import expect
 
-    from tests.browser.conftest import start_server, stop_server
     from tests.browser.test_demo_browser import call
+    from tests.processes import start_server, stop_server
 
     process, base = start_server(tmp_path)
     ben = None

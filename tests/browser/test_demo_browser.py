@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from demo import DEMO_PASSWORD
-from tests.browser.conftest import ARTIFACTS, start_server, stop_server
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_chat_browser import DESKTOP, PHONE, Tab
 from tests.browser.test_seed_demo import seed_demo, write_config
+from tests.processes import start_server, stop_server
 
 pytestmark = pytest.mark.browser
 

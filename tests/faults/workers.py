@@ -22,8 +22,8 @@ import aiohttp
 import socketio
 
 from tests.conftest import TEST_SECRET
-from tests.faults.private_services import _free_port
 from tests.helpers import profile
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_TIMEOUT = 15.0
@@ -48,7 +48,7 @@ class Worker:
         self.config = config
         self.log_path = log
         self.migrate = migrate
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

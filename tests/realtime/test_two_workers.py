@@ -21,9 +21,9 @@ import aiohttp
 import pytest
 import redis
 
-from tests.api.test_server_process import ROOT, free_port
 from tests.conftest import TEST_SECRET
 from tests.helpers import profile
+from tests.processes import ROOT, free_port
 from tests.realtime.conftest import QUIET, ChatSocket
 from tests.services import (
     REDIS_URL,

@@ -15,8 +15,7 @@ def base_url(client: Any) -> str:
     return str(client.make_url("")).rstrip("/")
 
 
-async def connect(url: str, token: str | None, **options: Any) -> socketio.AsyncClient:
-    sio = socketio.AsyncClient(reconnection=False)
+async def _open(sio: socketio.AsyncClient, url: str, token: str | None, **options: Any) -> None:
     await asyncio.wait_for(
         sio.connect(
             url,
@@ -28,6 +27,11 @@ async def connect(url: str, token: str | None, **options: Any) -> socketio.Async
         ),
         10,
     )
+
+
+async def connect(url: str, token: str | None, **options: Any) -> socketio.AsyncClient:
+    sio = socketio.AsyncClient(reconnection=False)
+    await _open(sio, url, token, **options)
     return sio
 
 
@@ -38,17 +42,7 @@ async def refused(url: str, token: str | None, **options: Any) -> Any:
     errors: list[Any] = []
     sio.on("connect_error", errors.append, namespace="/chat")
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await asyncio.wait_for(
-            sio.connect(
-                url,
-                namespaces=["/chat"],
-                auth={"token": token} if token is not None else None,
-                transports=["websocket"],
-                wait_timeout=5,
-                **options,
-            ),
-            10,
-        )
+        await _open(sio, url, token, **options)
     await sio.disconnect()
     return errors[0] if errors else None
 

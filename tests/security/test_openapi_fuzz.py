@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from tests.conftest import TEST_SECRET
-from tests.faults.private_services import _free_port
 from tests.helpers import profile
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # These invalidate the token they are called with, so each call gets a fresh account's token.
@@ -32,7 +32,7 @@ REVOKING = {"/api/auth/logout", "/api/auth/logout-all"}
 
 class Server:
     def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = directory / "config.toml"
         config.write_text(

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from app import create_app
 from tests.conftest import settings_for
-from tests.faults.private_services import _free_port
 from tests.helpers import profile
+from tests.processes import free_port
 
 EVENTS = [
     "message:send",
@@ -92,7 +92,7 @@ class LiveChat:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.database = database
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.runner: web.AppRunner | None = None
         self.sio: socketio.AsyncClient | None = None
