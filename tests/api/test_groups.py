@@ -29,10 +29,16 @@ async def test_create_and_list_mine_with_roles(client) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"title": "", "subject": "x"}, {"title": "t", "subject": "s", "maxMembers": 1},
-     {"title": "t", "subject": "s", "maxMembers": 51}, {"title": "t", "subject": "s",
-     "maxMembers": "6"}, {"title": "t", "subject": "s", "joinPolicy": "secret"},
-     {"title": "t" * 101, "subject": "s"}, {"title": "t", "subject": "s", "owner": 1}],
+    [
+        {},
+        {"title": "", "subject": "x"},
+        {"title": "t", "subject": "s", "maxMembers": 1},
+        {"title": "t", "subject": "s", "maxMembers": 51},
+        {"title": "t", "subject": "s", "maxMembers": "6"},
+        {"title": "t", "subject": "s", "joinPolicy": "secret"},
+        {"title": "t" * 101, "subject": "s"},
+        {"title": "t", "subject": "s", "owner": 1},
+    ],
 )
 async def test_create_rejects_bad_input(client, body) -> None:
     account = await register(client)
@@ -48,11 +54,16 @@ async def test_open_join_is_idempotent_and_capacity_is_enforced(client) -> None:
     url = f"/api/groups/{group['id']}/join"
     first = await (await client.post(url, headers=a["headers"])).json()
     assert first["status"] == "active" and first["message"] == "Joined the group"
-    again = await (await client.post(url.replace("join", "request-join"), headers=a["headers"])).json()
+    again = await (
+        await client.post(url.replace("join", "request-join"), headers=a["headers"])
+    ).json()
     assert again["message"] == "You are already a member"
     await expect_error(await client.post(url, headers=b["headers"]), 409, "conflict")
     details = await (await client.get(f"/api/groups/{group['id']}", headers=a["headers"])).json()
-    assert [m["userId"] for m in details["group"]["members"]] == [leader["user"]["id"], a["user"]["id"]]
+    assert [m["userId"] for m in details["group"]["members"]] == [
+        leader["user"]["id"],
+        a["user"]["id"],
+    ]
 
 
 async def test_concurrent_joins_never_exceed_capacity(client) -> None:
@@ -62,7 +73,9 @@ async def test_concurrent_joins_never_exceed_capacity(client) -> None:
     url = f"/api/groups/{group['id']}/join"
     responses = await asyncio.gather(*(client.post(url, headers=j["headers"]) for j in joiners))
     assert sorted(r.status for r in responses) == [200, 200, 409, 409, 409]
-    details = await (await client.get(f"/api/groups/{group['id']}", headers=leader["headers"])).json()
+    details = await (
+        await client.get(f"/api/groups/{group['id']}", headers=leader["headers"])
+    ).json()
     assert details["group"]["currentMembers"] == 3
 
 
@@ -126,7 +139,10 @@ async def test_leader_removes_member_others_cannot(client) -> None:
 
 async def test_unknown_group_ids(client) -> None:
     account = await register(client)
-    for method, path in (("GET", "/api/groups/999999"), ("POST", "/api/groups/999999/join"),
-                         ("POST", "/api/groups/999999/leave")):
+    for method, path in (
+        ("GET", "/api/groups/999999"),
+        ("POST", "/api/groups/999999/join"),
+        ("POST", "/api/groups/999999/leave"),
+    ):
         await expect_error(await client.request(method, path, headers=account["headers"]), 404)
     await expect_error(await client.get("/api/groups/abc", headers=account["headers"]), 422)
