@@ -12,7 +12,7 @@ from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLi
 from domain.events import Event, group_room
 from domain.groups import GroupService
 from domain.ports import Publisher, UnitOfWorkFactory
-from domain.throttle import WindowCounter, retry_after_seconds
+from domain.throttle import Reservation, WindowCounter, retry_after_seconds
 
 MESSAGE_TYPES = ("text", "image", "announcement")
 MAX_EMOJI_BYTES = 16
@@ -124,8 +124,7 @@ class _PendingSend:
     user_id: int
     new: NewMessage
     content: str
-    count: int  # sends inside the rate window, read before queueing
-    remaining: float
+    rate: Reservation  # taken before queueing; a refused one is answered inside the batch
     done: asyncio.Future[tuple[Message, bool] | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -159,12 +158,19 @@ class ChatService:
         message is built from what was inserted."""
         content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
         rate_key = f"send:{user_id}"
-        count, remaining = await self._sends.count(rate_key)
-        pending = _PendingSend(user_id, new, content, count, remaining)
+        rate = await self._sends.reserve(rate_key, self._sends_per_minute)
+        pending = _PendingSend(user_id, new, content, rate)
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._write_queued())
-        outcome = await pending.done
+        try:
+            outcome = await pending.done
+        except BaseException:
+            if rate.granted:
+                await self._sends.release(rate_key, rate.slot)
+            raise
+        if (outcome is None or not outcome[1]) and rate.granted:
+            await self._sends.release(rate_key, rate.slot)  # nothing new was stored
         if outcome is None:
             # The clientId was used before. That row may postdate the batch's snapshot (a
             # concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh transaction.
@@ -175,15 +181,10 @@ class ChatService:
             return existing, False
         message, created = outcome
         if created:
-            await asyncio.gather(
-                self._sends.record(rate_key),
-                self._publisher.publish(
-                    Event(
-                        "message:new",
-                        group_room(new.group_id),
-                        {"message": message_payload(message)},
-                    )
-                ),
+            await self._publisher.publish(
+                Event(
+                    "message:new", group_room(new.group_id), {"message": message_payload(message)}
+                )
             )
         return message, created
 
@@ -226,12 +227,12 @@ class ChatService:
             raise Forbidden("Only active members of this group can do that")
         if new.message_type == "announcement" and author.role != "leader":
             raise Forbidden("Only the group leader can post announcements")
-        if pending.count >= self._sends_per_minute:
+        if not pending.rate.granted:
             if new.client_id:  # a retry of a stored message is answered, not limited
                 existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
                 if existing is not None:
                     return existing, False
-            retry = retry_after_seconds(pending.remaining)
+            retry = retry_after_seconds(pending.rate.retry_after)
             raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
         message = await uow.chat.add(user_id, author.name, new, pending.content)
         return None if message is None else (message, True)

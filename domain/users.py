@@ -85,28 +85,31 @@ class UserService:
         return self.tokens.issue(user.id, user.email, user.token_version)
 
     async def login(self, email: str, password: str, address: str) -> tuple[User, str]:
+        """Failures are counted per address and per account, each slot reserved before bcrypt
+        runs, so parallel guesses never get more checks than the limit. An account that
+        strangers locked still opens to its correct password from an address with no recent
+        failures: the per-account limit stops guessing, not the owner."""
         email = email.strip().lower()
-        keys = (f"login:account:{email}", f"login:address:{address}")
-        await self._refuse_if_throttled(keys)
+        address_key, account_key = f"login:address:{address}", f"login:account:{email}"
+        limit = self._limits.max_failures
+        by_address = await self._failures.reserve(address_key, limit)
+        if not by_address.granted:
+            raise _too_many_failures(by_address.retry_after)
+        by_account = await self._failures.reserve(account_key, limit)
+        if not by_account.granted and by_address.used > 0:
+            await self._failures.release(address_key, by_address.slot)
+            raise _too_many_failures(by_account.retry_after)
         async with self._uow() as uow:
             credentials = await uow.users.credentials_by_email(email)
         password_hash = credentials.password_hash if credentials else None
         if credentials is None or not await self._hasher.verify(password, password_hash):
-            for key in keys:
-                await self._failures.record(key)
+            if not by_account.granted:
+                raise _too_many_failures(by_account.retry_after)
             raise Unauthorized(LOGIN_FAILED)
-        await self._failures.reset(keys[0])
+        await self._failures.release(address_key, by_address.slot)
+        await self._failures.reset(account_key)
         user = await self.get(credentials.user_id)
         return user, self.issue_token(user)
-
-    async def _refuse_if_throttled(self, keys: tuple[str, ...]) -> None:
-        for key in keys:
-            count, remaining = await self._failures.count(key)
-            if count >= self._limits.max_failures:
-                retry_after = retry_after_seconds(remaining)
-                raise RateLimited(
-                    f"Too many failed logins; try again in {retry_after} seconds", retry_after
-                )
 
     async def authenticate(self, token: str) -> User:
         """The user a token belongs to; refuses tokens of deleted users or revoked versions."""
@@ -159,6 +162,11 @@ class UserService:
             await uow.users.bump_token_version(user_id)
             await uow.commit()
         await self._publisher.publish(TokensRevoked(user_id))
+
+
+def _too_many_failures(remaining: float) -> RateLimited:
+    retry_after = retry_after_seconds(remaining)
+    return RateLimited(f"Too many failed logins; try again in {retry_after} seconds", retry_after)
 
 
 def new_calendar_token() -> str:

@@ -1,7 +1,7 @@
 """Redis-backed counters and lists shared by every worker (used when Redis is configured).
 
-When Redis is unreachable they degrade to "allow" (no throttling, no single-token revocation)
-with a warning, so an outage of the cache never takes the REST API down with it; see
+When Redis is unreachable, limits fall back to per-worker counters and reads degrade to
+"allow" with a warning, so an outage of the cache never takes the REST API down with it; see
 docs/reliability.md for the trade-off.
 """
 
@@ -13,11 +13,13 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
 from domain.errors import Unavailable
+from domain.throttle import MemoryWindowCounter, Reservation
 
 log = logging.getLogger("studysync.redis")
 T = TypeVar("T")
@@ -31,43 +33,79 @@ async def _degrade(operation: Awaitable[T], fallback: T, what: str) -> T:
         return fallback
 
 
+_RESERVE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local used = redis.call('ZCARD', KEYS[1])
+if used >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tostring(tonumber(oldest[2]) + window - now), used}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+return {1, '0', used}
+"""
+_COUNT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count == 0 then return {0, '0'} end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {count, tostring(tonumber(oldest[2]) + window - now)}
+"""
+_LOCAL = "local:"  # a slot granted by the per-worker fallback while Redis was unreachable
+
+
 class RedisWindowCounter:
-    """Sliding-window event counts in sorted sets; keys expire with the window."""
+    """Sliding windows in sorted sets shared by every worker, checked and recorded by one
+    script (Redis's clock, so workers agree). While Redis is unreachable the limits still hold
+    per worker, through an in-memory counter."""
 
     def __init__(self, client: Any, prefix: str, window_seconds: float) -> None:
         self._redis = client
         self._prefix = prefix
         self.window = window_seconds
+        self._reserve = client.register_script(_RESERVE)
+        self._count = client.register_script(_COUNT)
+        self._fallback = MemoryWindowCounter(window_seconds)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:{key}"
 
+    async def reserve(self, key: str, limit: int) -> Reservation:
+        slot = uuid.uuid4().hex
+        try:
+            granted, retry, used = await self._reserve(
+                keys=[self._key(key)], args=[self.window, limit, slot]
+            )
+        except (RedisError, OSError) as error:
+            log.warning("Redis unavailable (window counter): %s; limiting per worker", error)
+            local = await self._fallback.reserve(key, limit)
+            return replace(local, slot=_LOCAL + local.slot) if local.granted else local
+        if int(granted):
+            return Reservation(True, slot, used=int(used))
+        return Reservation(False, retry_after=float(retry), used=int(used))
+
+    async def release(self, key: str, slot: str) -> None:
+        if slot.startswith(_LOCAL):
+            await self._fallback.release(key, slot.removeprefix(_LOCAL))
+            return
+        await _degrade(self._redis.zrem(self._key(key), slot), None, "window counter release")
+
     async def count(self, key: str) -> tuple[int, float]:
-        return await _degrade(self._count(key), (0, 0.0), "window counter read")
-
-    async def _count(self, key: str) -> tuple[int, float]:
-        now = time.time()
-        name = self._key(key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(name, 0, now - self.window)
-            pipe.zrange(name, 0, 0, withscores=True)
-            pipe.zcard(name)
-            _, oldest, count = await pipe.execute()
-        if not count:
-            return 0, 0.0
-        return int(count), oldest[0][1] + self.window - now
-
-    async def record(self, key: str) -> None:
-        await _degrade(self._record(key), None, "window counter write")
-
-    async def _record(self, key: str) -> None:
-        name = self._key(key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {uuid.uuid4().hex: time.time()})
-            pipe.expire(name, int(self.window) + 1)
-            await pipe.execute()
+        try:
+            count, retry = await self._count(keys=[self._key(key)], args=[self.window])
+        except (RedisError, OSError) as error:
+            log.warning("Redis unavailable (window counter read): %s", error)
+            return await self._fallback.count(key)
+        return int(count), float(retry)
 
     async def reset(self, key: str) -> None:
+        await self._fallback.reset(key)
         await _degrade(self._redis.delete(self._key(key)), None, "window counter reset")
 
 

@@ -1,0 +1,76 @@
+"""The reserve-first window counters: N reservations fired at once never exceed the limit,
+in memory and through the shared Redis; a released slot is free again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from domain.throttle import MemoryWindowCounter
+from storage.kv import RedisWindowCounter
+from tests.services import REDIS_URL, redis_prefix, require_service
+
+
+@pytest.fixture
+async def redis_counter():
+    require_service("Redis", "127.0.0.1", 6379)
+    client = aioredis.from_url(REDIS_URL)
+    yield lambda window: RedisWindowCounter(client, redis_prefix(), window)
+    await client.aclose()
+
+
+async def _grants(counter, key: str, limit: int, attempts: int) -> int:
+    outcomes = await asyncio.gather(*(counter.reserve(key, limit) for _ in range(attempts)))
+    return sum(outcome.granted for outcome in outcomes)
+
+
+async def test_memory_reservations_never_exceed_the_limit() -> None:
+    counter = MemoryWindowCounter(60)
+    assert await _grants(counter, "k", 5, 100) == 5
+    refused = await counter.reserve("k", 5)
+    assert not refused.granted and 0 < refused.retry_after <= 60 and refused.used == 5
+
+
+async def test_memory_release_frees_the_slot_and_the_window_slides() -> None:
+    now = [0.0]
+    counter = MemoryWindowCounter(10, clock=lambda: now[0])
+    first = await counter.reserve("k", 1)
+    assert first.granted and not (await counter.reserve("k", 1)).granted
+    await counter.release("k", first.slot)
+    assert (await counter.reserve("k", 1)).granted
+    now[0] = 10.5
+    assert (await counter.reserve("k", 1)).granted
+    assert await counter.count("k") == (1, pytest.approx(10.0))
+
+
+async def test_redis_reservations_hold_across_counters(redis_counter) -> None:
+    one, two = redis_counter(60), redis_counter(60)
+    one._prefix = two._prefix  # two workers sharing one prefix
+    grants = await asyncio.gather(_grants(one, "k", 7, 50), _grants(two, "k", 7, 50))
+    assert sum(grants) == 7
+    assert (await one.count("k"))[0] == 7
+
+
+async def test_redis_release_and_reset(redis_counter) -> None:
+    counter = redis_counter(60)
+    granted = await counter.reserve("k", 1)
+    assert granted.granted and granted.used == 0
+    assert not (await counter.reserve("k", 1)).granted
+    await counter.release("k", granted.slot)
+    assert (await counter.reserve("k", 1)).granted
+    await counter.reset("k")
+    assert await counter.count("k") == (0, 0.0)
+
+
+async def test_redis_down_still_limits_per_worker() -> None:
+    client = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    counter = RedisWindowCounter(client, "nowhere", 60)
+    try:
+        assert await _grants(counter, "k", 3, 10) == 3
+        slot = (await counter.reserve("other", 3)).slot
+        await counter.release("other", slot)
+        assert (await counter.count("other"))[0] == 0
+    finally:
+        await client.aclose()
