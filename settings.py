@@ -23,6 +23,12 @@ ENV_OVERRIDES = {
     "STUDYSYNC_ENVIRONMENT": "environment",
     "LOG_LEVEL": "log_level",
 }
+# Settings inside a section: env variable -> (section, key).
+SECTION_ENV_OVERRIDES = {
+    "TRUSTED_PROXIES": ("http", "trusted_proxies"),
+    "SEND_RATE_PER_MINUTE": ("chat", "send_rate_per_minute"),
+    "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
+}
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +61,12 @@ class MatchingSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    trusted_proxies: tuple[str, ...] = ()  # addresses or CIDRs whose X-Forwarded-For we believe
+    read_timeout: float = 30.0  # seconds for a request's headers, and for its body
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "127.0.0.1"
@@ -74,6 +86,7 @@ class Settings:
     login_throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
 
     @property
     def is_production(self) -> bool:
@@ -83,7 +96,44 @@ class Settings:
         return replace(self, **changes)
 
 
-_SECTIONS = {"login_throttle": ThrottleSettings, "chat": ChatSettings, "matching": MatchingSettings}
+_SECTIONS: dict[str, Any] = {
+    "login_throttle": ThrottleSettings,
+    "chat": ChatSettings,
+    "matching": MatchingSettings,
+    "http": HttpSettings,
+}
+
+
+def _comma_list(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _typed(kind: str, value: Any) -> Any:
+    """Environment values arrive as strings; the TOML file gives them typed already."""
+    if kind.startswith("tuple"):
+        return _comma_list(value)
+    if not isinstance(value, str):
+        return value
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "bool":
+        return value.lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def _section(name: str, raw: dict[str, Any]) -> Any:
+    kind = _SECTIONS[name]
+    types = {f.name: str(f.type) for f in fields(kind)}
+    unknown = sorted(set(raw) - set(types))
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} in [{name}]")
+    try:
+        return kind(**{key: _typed(types[key], value) for key, value in raw.items()})
+    except ValueError as error:
+        raise ConfigError(f"invalid value in [{name}]: {error}") from None
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -93,8 +143,7 @@ def _coerce(name: str, value: Any) -> Any:
     if kind == "bool" and isinstance(value, str):
         return value.lower() in {"1", "true", "yes", "on"}
     if name == "cors_origins":
-        items = value.split(",") if isinstance(value, str) else value
-        return tuple(item.strip() for item in items if item.strip())
+        return _comma_list(value)
     return value
 
 
@@ -108,9 +157,10 @@ def load_settings(
     path = Path(config_path) if config_path else DEFAULT_CONFIG
     raw: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
     values: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
     for key, value in raw.items():
         if key in _SECTIONS:
-            values[key] = _SECTIONS[key](**value)
+            sections[key] = dict(value)
         elif key in {f.name for f in fields(Settings)}:
             values[key] = _coerce(key, value)
         else:
@@ -118,6 +168,10 @@ def load_settings(
     for env_name, key in ENV_OVERRIDES.items():
         if environ.get(env_name):
             values[key] = _coerce(key, environ[env_name])
+    for env_name, (section, key) in SECTION_ENV_OVERRIDES.items():
+        if environ.get(env_name):
+            sections.setdefault(section, {})[key] = environ[env_name]
+    values.update({name: _section(name, raw_section) for name, raw_section in sections.items()})
     values.update({k: _coerce(k, v) for k, v in explicit.items() if v is not None})
     return Settings(**values)
 

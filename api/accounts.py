@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from api.addresses import client_address
 from api.keys import USERS
 from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
 from api.schemas import CamelIn, CamelOut, Label
@@ -186,10 +187,6 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     return body
 
 
-def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
 @routes.post(
     "/api/auth/register", auth=False, body=RegisterIn, status=201, summary="Create an account"
 )
@@ -212,9 +209,7 @@ async def _register(request: web.Request) -> web.Response:
 )
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginIn)
-    user, token = await request.app[USERS].login(
-        body.email, body.password, _client_address(request)
-    )
+    user, token = await request.app[USERS].login(body.email, body.password, client_address(request))
     return ok(message="Login successful", token=token, user=user_json(user, private=True))
 
 
