@@ -37,10 +37,12 @@ from api.keys import (
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
+    POSTS,
     PROGRESS,
     PUBLISHER,
     REDIS,
     SETTINGS,
+    STATS,
     UOW,
     USERS,
 )
@@ -52,9 +54,12 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
-from domain.progress import ProgressService, utc_now
+from domain.posts import PostService
+from domain.progress import ProgressService
+from domain.progress_records import utc_now
 from domain.revocation import MemoryRevocationList
 from domain.security import PasswordHasher, TokenIssuer
+from domain.stats import StatsService
 from domain.throttle import MemoryWindowCounter
 from domain.users import LoginLimits, UserService
 from matching.embedder import Embedder, HashingEmbedder
@@ -161,7 +166,10 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[NOTIFICATIONS] = NotificationService(app[UOW])
     app[GROUPS] = GroupService(app[UOW], bus)
-    app[PROGRESS] = ProgressService(app[UOW], bus, app[OVERRIDES].get("clock") or utc_now)
+    clock = app[OVERRIDES].get("clock") or utc_now
+    app[POSTS] = PostService(app[UOW], bus, clock)
+    app[PROGRESS] = ProgressService(app[UOW], bus, app[POSTS], clock)
+    app[STATS] = StatsService(app[UOW], clock)
     app[GROUP_SESSIONS] = GroupSessionService(app[UOW], bus, app[OVERRIDES].get("clock"))
     app[CHAT] = ChatService(
         app[UOW],

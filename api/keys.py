@@ -14,7 +14,9 @@ from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.ports import UnitOfWorkFactory
+from domain.posts import PostService
 from domain.progress import ProgressService
+from domain.stats import StatsService
 from domain.users import UserService
 from settings import Settings
 
@@ -29,7 +31,9 @@ GROUPS = web.AppKey("groups", GroupService)
 CHAT = web.AppKey("chat", ChatService)
 GROUP_SESSIONS = web.AppKey("group_sessions", GroupSessionService)
 USERS = web.AppKey("users", UserService)
-PROGRESS = web.AppKey("progress", ProgressService)  # .posts: domain.posts.PostService
+PROGRESS = web.AppKey("progress", ProgressService)
+POSTS = web.AppKey("posts", PostService)
+STATS = web.AppKey("stats", StatsService)
 CHANGE_FEED = web.AppKey("change_feed", Any)  # storage.kv.RedisChangeFeed, or None
 REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)

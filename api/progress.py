@@ -10,17 +10,14 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from api.keys import PROGRESS
+from api.keys import POSTS, PROGRESS, STATS
 from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
 from api.schemas import MAX_ID, MAX_PAGE, SnakeIn
-from domain.progress import (
-    MAX_MINUTES,
-    ProgressService,
-    attempt_full,
-    constellation_full,
-    post_full,
-    session_full,
-)
+from domain.posts import PostService
+from domain.progress import ProgressService
+from domain.progress_json import attempt_full, constellation_full, post_full, session_full
+from domain.progress_records import MAX_MINUTES
+from domain.stats import StatsService
 
 routes = Routes("progress")
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
@@ -73,6 +70,14 @@ class PostIn(SnakeIn):
 
 def service(request: web.Request) -> ProgressService:
     return request.app[PROGRESS]
+
+
+def posts(request: web.Request) -> PostService:
+    return request.app[POSTS]
+
+
+def stats(request: web.Request) -> StatsService:
+    return request.app[STATS]
 
 
 def caller(request: web.Request) -> int:
@@ -154,7 +159,7 @@ async def delete_constellation(request: web.Request) -> web.Response:
 async def constellation_posts(request: web.Request) -> web.Response:
     cid = path_id(request, "constellation_id")
     before, limit = page(request, BeforePage)
-    items = await service(request).posts.of_constellation(cid, before, limit)
+    items = await posts(request).of_constellation(cid, before, limit)
     return listing("posts", items, limit, post_full)
 
 
@@ -295,7 +300,7 @@ async def delete_session(request: web.Request) -> web.Response:
 @routes.post("/api/posts/", body=PostIn, status=201, summary="Post to the feed")
 async def create_post(request: web.Request) -> web.Response:
     body = await parse_body(request, PostIn)
-    view = await service(request).posts.create(
+    view = await posts(request).create(
         caller(request),
         body.user_id,
         body.constellation_id,
@@ -309,24 +314,24 @@ async def create_post(request: web.Request) -> web.Response:
 @routes.get("/api/posts/", query=BeforePage, summary="All posts, newest first")
 async def list_posts(request: web.Request) -> web.Response:
     before, limit = page(request, BeforePage)
-    return listing("posts", await service(request).posts.page(before, limit), limit, post_full)
+    return listing("posts", await posts(request).page(before, limit), limit, post_full)
 
 
 @routes.get("/api/posts/{post_id}/", summary="One post")
 async def get_post(request: web.Request) -> web.Response:
-    return json_response(post_full(await service(request).posts.get(path_id(request, "post_id"))))
+    return json_response(post_full(await posts(request).get(path_id(request, "post_id"))))
 
 
 @routes.delete("/api/posts/{post_id}/", summary="Delete your post")
 async def delete_post(request: web.Request) -> web.Response:
-    await service(request).posts.delete(caller(request), path_id(request, "post_id"))
+    await posts(request).delete(caller(request), path_id(request, "post_id"))
     return json_response({"message": "Post deleted successfully!"})
 
 
 @routes.get("/api/feed/", query=BeforePage, summary="Your and your groups' posts, newest first")
 async def feed(request: web.Request) -> web.Response:
     before, limit = page(request, BeforePage)
-    items = await service(request).posts.feed(caller(request), before, limit)
+    items = await posts(request).feed(caller(request), before, limit)
     return listing("posts", items, limit, post_full)
 
 
@@ -336,7 +341,7 @@ async def feed(request: web.Request) -> web.Response:
 @routes.get("/api/progress/me", summary="Streak, minutes today/this week/total, stars")
 async def my_progress(request: web.Request) -> web.Response:
     user = current_user(request)
-    summary = await service(request).summary(user.id, user.timezone)
+    summary = await stats(request).summary(user.id, user.timezone)
     return ok(
         progress={
             "timezone": summary.timezone,

@@ -10,9 +10,9 @@ from pydantic import model_validator
 
 from api.accounts import RegisterIn, user_json
 from api.keys import USERS
-from api.progress import AfterPage, BeforePage, caller, listing, page, service
+from api.progress import AfterPage, BeforePage, caller, listing, page, posts, stats
 from api.routing import Routes, current_user, json_response, ok, parse_body, path_id
-from domain.progress import constellation_full, post_full, user_full
+from domain.progress_json import constellation_full, post_full, user_full
 
 routes = Routes("users")
 
@@ -41,7 +41,7 @@ async def create_user(request: web.Request) -> web.Response:
     profile = body.profile_changes()
     profile["email"] = body.email
     user, token = await request.app[USERS].register(profile, body.password)
-    view = await service(request).user(user.id, user.id)
+    view = await stats(request).user(user.id, user.id)
     return ok(
         201,
         **user_full(view),
@@ -54,7 +54,7 @@ async def create_user(request: web.Request) -> web.Response:
 @routes.get("/api/users/", query=AfterPage, summary="Public list of users (UserFull, no lists)")
 async def list_users(request: web.Request) -> web.Response:
     after, limit = page(request, AfterPage)
-    return listing("users", await service(request).users(after, limit), limit, user_full)
+    return listing("users", await stats(request).users(after, limit), limit, user_full)
 
 
 @routes.get("/api/users/{user_id}", summary="A user's profile (StudySync and Luminary shapes)")
@@ -62,13 +62,13 @@ async def get_user(request: web.Request) -> web.Response:
     user_id = path_id(request, "user_id")
     user = await request.app[USERS].get(user_id)
     is_self = user.id == current_user(request).id
-    view = await service(request).user(caller(request), user_id)
+    view = await stats(request).user(caller(request), user_id)
     return ok(**user_full(view), user=user_json(user, private=is_self))
 
 
 @routes.get("/api/users/{user_id}/total_minutes/", summary="A user's total minutes")
 async def total_minutes(request: web.Request) -> web.Response:
-    person, minutes = await service(request).total_minutes(path_id(request, "user_id"))
+    person, minutes = await stats(request).total_minutes(path_id(request, "user_id"))
     return json_response(
         {"user_id": person.id, "display_name": person.display_name, "total_minutes": minutes}
     )
@@ -79,7 +79,7 @@ async def total_minutes(request: web.Request) -> web.Response:
     summary="A user's completed constellations (one entry per completed attempt)",
 )
 async def completed_constellations(request: web.Request) -> web.Response:
-    person, items = await service(request).completed_constellations(path_id(request, "user_id"))
+    person, items = await stats(request).completed_constellations(path_id(request, "user_id"))
     return json_response(
         {
             "user_id": person.id,
@@ -95,13 +95,13 @@ async def completed_constellations(request: web.Request) -> web.Response:
 async def user_posts(request: web.Request) -> web.Response:
     user_id = path_id(request, "user_id")
     before, limit = page(request, BeforePage)
-    items = await service(request).posts.of_user(user_id, before, limit)
+    items = await posts(request).of_user(user_id, before, limit)
     return listing("posts", items, limit, post_full)
 
 
 @routes.post("/api/users/sync-minutes/", summary="Recompute every user's total minutes")
 async def sync_minutes(request: web.Request) -> web.Response:
-    checked, corrected = await service(request).sync_minutes()
+    checked, corrected = await stats(request).sync_minutes()
     return json_response(
         {
             "message": f"Updated total_minutes for {corrected} users",

@@ -3,20 +3,19 @@ announced as `post:new` to the author's groups, after commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from domain.errors import Forbidden, NotFound
+from domain.events import Event
 from domain.ports import Publisher, UnitOfWorkFactory
-from domain.progress import PostView, post_events, utc_now
+from domain.progress_json import post_events
+from domain.progress_records import Clock, PostView, require_constellation, require_person, utc_now
 
 
 class PostService:
     def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        publisher: Publisher,
-        clock: Callable[[], datetime] = utc_now,
+        self, uow: UnitOfWorkFactory, publisher: Publisher, clock: Clock = utc_now
     ) -> None:
         self._uow = uow
         self._publisher = publisher
@@ -34,55 +33,67 @@ class PostService:
         if user_id is not None and user_id != caller:
             raise Forbidden("You can only post as yourself", {"user_id": "not you"})
         async with self._uow() as uow:
-            if await uow.progress.constellation(constellation_id) is None:
-                raise NotFound("Constellation not found!")
-            post_id = await uow.progress.add_post(
-                caller, constellation_id, post_type, message, study_duration, self._clock()
+            await require_constellation(uow, constellation_id)
+            view, events = await self.add_in(
+                uow, caller, constellation_id, post_type, message, study_duration, self._clock()
             )
-            view = (await uow.progress.post_views([post_id]))[0]
-            events = post_events(view, await uow.groups.active_group_ids(caller))
             await uow.commit()
         await self._publisher.publish(*events)
         return view
 
+    @staticmethod
+    async def add_in(
+        uow: Any,
+        author: int,
+        constellation_id: int,
+        post_type: str,
+        message: str | None,
+        study_duration: int | None,
+        now: datetime,
+    ) -> tuple[PostView, list[Event]]:
+        """Adds a post inside the caller's unit of work; publish the events after its commit."""
+        post_id = await uow.posts.add(
+            author, constellation_id, post_type, message, study_duration, now
+        )
+        view = (await uow.posts.views([post_id]))[0]
+        return view, post_events(view, await uow.groups.active_group_ids(author))
+
     async def get(self, post_id: int) -> PostView:
         async with self._uow() as uow:
-            views = await uow.progress.post_views([post_id])
+            views = await uow.posts.views([post_id])
         if not views:
             raise NotFound("Post not found!")
         return views[0]
 
     async def page(self, before: int | None, limit: int) -> list[PostView]:
         async with self._uow() as uow:
-            return await uow.progress.post_page(before=before, limit=limit)
+            return await uow.posts.page(before=before, limit=limit)
 
     async def of_user(self, user_id: int, before: int | None, limit: int) -> list[PostView]:
         async with self._uow() as uow:
-            if await uow.progress.user_progress_row(user_id) is None:
-                raise NotFound("User not found!")
-            return await uow.progress.post_page(before=before, limit=limit, user_id=user_id)
+            await require_person(uow, user_id)
+            return await uow.posts.page(before=before, limit=limit, user_id=user_id)
 
     async def of_constellation(
         self, constellation_id: int, before: int | None, limit: int
     ) -> list[PostView]:
         async with self._uow() as uow:
-            if await uow.progress.constellation(constellation_id) is None:
-                raise NotFound("Constellation not found!")
-            return await uow.progress.post_page(
+            await require_constellation(uow, constellation_id)
+            return await uow.posts.page(
                 before=before, limit=limit, constellation_id=constellation_id
             )
 
     async def feed(self, caller: int, before: int | None, limit: int) -> list[PostView]:
         """The caller's posts and those of the active members of the caller's groups."""
         async with self._uow() as uow:
-            return await uow.progress.post_page(before=before, limit=limit, feed_of=caller)
+            return await uow.posts.page(before=before, limit=limit, feed_of=caller)
 
     async def delete(self, caller: int, post_id: int) -> None:
         async with self._uow() as uow:
-            views = await uow.progress.post_views([post_id])
+            views = await uow.posts.views([post_id])
             if not views:
                 raise NotFound("Post not found!")
             if views[0].post.user_id != caller:
                 raise Forbidden("Only the author can delete this post")
-            await uow.progress.delete_post(post_id)
+            await uow.posts.delete(post_id)
             await uow.commit()

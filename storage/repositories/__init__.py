@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.repositories.chat import SqlChatRepository
+from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
+from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.users import SqlUserRepository
 
@@ -21,4 +23,6 @@ REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "chat": SqlChatRepository,
     "group_sessions": SqlGroupSessionRepository,
     "progress": SqlProgressRepository,
+    "focus_sessions": SqlFocusSessionRepository,
+    "posts": SqlPostRepository,
 }
