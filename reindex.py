@@ -1,7 +1,8 @@
 """`python server.py reindex`: re-embed every stored profile with the configured model.
 
 Wiring only (engine, embedder, progress bar, change feed); the rules are
-`domain.matching.reindex_students`, which writes through the same storage path as the service.
+`domain.matching_embeddings.reindex_students`, which writes through the same storage path as the
+service.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 
 from tqdm import tqdm
 
-from domain.matching import RELOAD, ReindexResult, reindex_students
+from domain.matching_embeddings import RELOAD, ReindexResult, reindex_students
 from matching.embedder import Embedder, HashingEmbedder
 from settings import Settings
 from storage.engine import create_engine

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from api.keys import MATCHING
 from api.routing import Routes, current_user, ok, parse_body
 from api.schemas import CamelIn
-from domain.matching import Recommendation, SearchHit, StudentRecord
+from domain.matching_records import Recommendation, SearchHit, StudentRecord
 from matching.scoring import match_percentage
 
 routes = Routes("matching")

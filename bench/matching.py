@@ -47,7 +47,8 @@ sys.path[0] = str(ROOT)  # run as a script: import the project, not bench/ (benc
 
 import numpy as np  # noqa: E402
 
-from domain.matching import MatchingService, StoredEmbedding, StudentRecord  # noqa: E402
+from domain.matching import MatchingService  # noqa: E402
+from domain.matching_records import StoredEmbedding, StudentRecord  # noqa: E402
 from matching.embedder import Embedder, HashingEmbedder  # noqa: E402
 from matching.profile import DAYS, SLOT_LABELS  # noqa: E402
 from matching.scoring import Weights  # noqa: E402

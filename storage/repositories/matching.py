@@ -9,7 +9,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.matching import GroupCard, StoredEmbedding, StudentRecord
+from domain.matching_records import GroupCard, StoredEmbedding, StudentRecord
 from storage.tables import group_members, study_groups, user_embeddings, users
 from storage.types import utcnow
 

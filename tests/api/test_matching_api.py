@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from api.keys import ENGINE, MATCHING, UOW
 from app import create_app
-from domain.matching import is_stale
+from domain.matching_embeddings import is_stale
 from matching.embedder import Embedder, HashingEmbedder
 from settings import MatchingSettings
 from storage.tables import group_members, study_groups, user_embeddings, users

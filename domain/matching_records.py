@@ -1,0 +1,95 @@
+"""Matching's records: stored profiles and group cards as the index sees them, the embedder it
+needs, and what recommendations and searches return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from matching.scoring import Match
+
+
+class TextEmbedder(Protocol):
+    name: str
+    state: str
+
+    async def start(self) -> None: ...
+    async def wait_ready(self, within_seconds: float) -> bool: ...
+    async def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class StoredEmbedding:
+    model: str
+    text_sha256: str
+    vector: bytes | None
+    search_vector: bytes
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    id: int
+    name: str
+    major: str
+    year: str
+    university: str
+    subjects: list[str]
+    schedule: dict[str, list[str]]
+    performance_level: int
+    learning_style: str
+    embedding: StoredEmbedding | None
+
+    @property
+    def search_text(self) -> str:
+        parts = [self.name, self.major, ", ".join(self.subjects), self.learning_style]
+        return " ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class GroupCard:
+    id: int
+    title: str
+    subject: str
+    description: str
+    schedule: str
+    location: str
+    max_members: int
+    join_policy: str
+    leader_name: str
+    member_ids: tuple[int, ...]
+    requester_ids: tuple[int, ...] = ()  # pending join requests: not offered back to them
+
+    @property
+    def is_full(self) -> bool:
+        return len(self.member_ids) >= self.max_members
+
+    @property
+    def search_text(self) -> str:
+        return " ".join(p for p in (self.title, self.subject, self.description) if p)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: str  # "group" | "partner"
+    match: Match
+    explanation: str
+    group: GroupCard | None = None
+    student: StudentRecord | None = None
+    schedule_text: str = ""
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    groups: list[Recommendation]
+    partners: list[Recommendation]
+    seeker: StudentRecord
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    score: float
+    student: StudentRecord | None = None
+    group: GroupCard | None = None
