@@ -36,7 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         run_worker(settings, reuse_port=False)
         return 0
-    from supervisor import supervise
+    from commands.supervisor import supervise
 
     return supervise(settings, args.workers, run_worker)
 
@@ -82,7 +82,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     import asyncio
 
-    from reindex import run_reindex
+    from commands.reindex import run_reindex
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
@@ -97,7 +97,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    from demo import DEMO_PASSWORD, demo_email, seed
+    from commands.demo import seed
+    from commands.demo_data import DEMO_PASSWORD, demo_email
     from storage.migrate import upgrade_blocking
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # one progress bar at a time

@@ -12,6 +12,12 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG = PROJECT_DIR / "config.toml"
 MIN_SECRET_LENGTH = 32
+# Paths come from this file: config.toml, web/, the migrations and .jwt-secret live in the source
+# checkout, so a wheel installed into site-packages has none of them.
+NOT_A_CHECKOUT = (
+    f"no config.toml in {PROJECT_DIR}: StudySync runs from its source checkout (or an editable "
+    "install, `pip install -e .`); a non-editable install is not supported (see README)"
+)
 
 ENV_OVERRIDES = {
     "DATABASE_URL": "database_url",
@@ -154,6 +160,8 @@ def load_settings(
 ) -> Settings:
     """Build settings from the config file, the environment, then explicit non-None arguments."""
     environ = dict(os.environ if environ is None else environ)
+    if not DEFAULT_CONFIG.exists():
+        raise ConfigError(NOT_A_CHECKOUT)
     path = Path(config_path) if config_path else DEFAULT_CONFIG
     raw: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
     values: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from demo import DEMO_PASSWORD
+from commands.demo_data import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_chat_browser import DESKTOP, PHONE, Tab
 from tests.browser.test_seed_demo import seed_demo, write_config

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from demo import DEMO_PASSWORD, demo_profile
+from commands.demo_data import DEMO_PASSWORD, demo_profile
 from domain.security import PasswordHasher
 
 ROOT = Path(__file__).resolve().parents[2]
