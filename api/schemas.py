@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from domain.models import MAX_ID
+from domain.models import MAX_ID  # noqa: F401  (the routes import it from here)
 
 MAX_PAGE = 200
 
@@ -32,14 +32,6 @@ class SnakeIn(BaseModel):
 
 class CamelOut(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-    after: int | None = Field(None, ge=0, le=MAX_ID)
-    before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]

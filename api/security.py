@@ -52,13 +52,3 @@ def security_middleware(allowed_origins: tuple[str, ...]) -> Any:
         return response
 
     return middleware
-
-
-def origin_allowed(origin: str | None, host: str | None, allowed_origins: tuple[str, ...]) -> bool:
-    """For browser websocket connections: same-origin, or listed. Non-browser clients send no
-    Origin header and are allowed (they authenticate with their token)."""
-    if origin is None:
-        return True
-    if "*" in allowed_origins or origin in allowed_origins:
-        return True
-    return host is not None and origin.split("://", 1)[-1] == host

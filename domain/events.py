@@ -13,7 +13,6 @@ class Event:
     name: str
     room: str
     payload: dict[str, Any]
-    skip_user_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -103,10 +103,6 @@ class GroupService:
                 members = await uow.groups.members(group_id)
         return group, membership, members
 
-    async def require_active_member(self, user_id: int, group_id: int) -> Membership:
-        async with self._uow() as uow:
-            return await self.active_membership(uow, user_id, group_id)
-
     @staticmethod
     async def active_membership(uow: Any, user_id: int, group_id: int) -> Membership:
         membership = await uow.groups.membership(group_id, user_id)

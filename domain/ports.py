@@ -34,10 +34,3 @@ UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 class Publisher(Protocol):
     async def publish(self, *events: object) -> None: ...
-
-
-class NullPublisher:
-    """Used where no realtime transport is wired (CLI, some tests)."""
-
-    async def publish(self, *events: object) -> None:
-        return None

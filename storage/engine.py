@@ -38,10 +38,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def is_mysql(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "mysql"
-
-
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
