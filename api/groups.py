@@ -11,7 +11,7 @@ from api.keys import GROUPS
 from api.routing import Routes, current_user, ok, parse_body, path_id
 from api.schemas import CamelIn
 from domain.chat import iso, message_payload
-from domain.groups import Group, Member, Membership, MyGroup, member_payload
+from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
 
 routes = Routes("groups")
 
@@ -66,7 +66,8 @@ def my_group_json(item: MyGroup) -> dict[str, Any]:
 @routes.post("/api/groups/create", body=GroupIn, status=201, summary="Create a group (you lead it)")
 async def create_group(request: web.Request) -> web.Response:
     body = await parse_body(request, GroupIn)
-    group = await request.app[GROUPS].create(current_user(request).id, body.model_dump())
+    details = GroupDetails(**body.model_dump())
+    group = await request.app[GROUPS].create(current_user(request).id, details)
     return ok(201, message="Group created", group=group_json(group))
 
 

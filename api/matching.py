@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from api.keys import MATCHING
 from api.routing import Routes, current_user, ok, parse_body
 from api.schemas import CamelIn
-from domain.matching_records import Recommendation, SearchHit, StudentRecord
+from domain.matching_records import GroupCard, Recommendation, SearchHit, StudentRecord
 from matching.scoring import match_percentage
 
 routes = Routes("matching")
@@ -36,25 +36,53 @@ def _compatibility(item: Recommendation) -> dict[str, float]:
     }
 
 
-def group_card(item: Recommendation) -> dict[str, Any]:
-    group = item.group
-    assert group is not None
+def _group_fields(group: GroupCard, percentage: int, schedule: str) -> dict[str, Any]:
+    """What a recommended group and a found group show alike."""
     return {
         "id": group.id,
         "kind": "group",
         "title": group.title,
-        "matchPercentage": item.match.percentage,
+        "matchPercentage": percentage,
         "memberInfo": f"{len(group.member_ids)} of {group.max_members} members",
-        "schedule": group.schedule or item.schedule_text,
+        "schedule": schedule,
         "focus": group.subject,
         "location": group.location,
         "action": "Request to Join" if group.join_policy == "approval" else "Join",
         "suggested": False,
-        "explanation": item.explanation,
-        "compatibility": _compatibility(item),
         "maxMembers": group.max_members,
         "currentMembers": len(group.member_ids),
         "leaderName": group.leader_name,
+    }
+
+
+def _student_fields(
+    student: StudentRecord, kind: str, percentage: int, member_info: str
+) -> dict[str, Any]:
+    """What a recommended partner and a found student show alike."""
+    return {
+        "id": student.id,
+        "kind": kind,
+        "title": student.name,
+        "name": student.name,
+        "major": student.major,
+        "year": student.year,
+        "subjects": student.subjects,
+        "matchPercentage": percentage,
+        "memberInfo": member_info,
+        "focus": ", ".join(student.subjects[:2]),
+        "location": student.university or "Campus Study Areas",
+        "action": "Invite to Study",
+        "suggested": False,
+    }
+
+
+def group_card(item: Recommendation) -> dict[str, Any]:
+    group = item.group
+    assert group is not None
+    schedule = group.schedule or item.schedule_text
+    return _group_fields(group, item.match.percentage, schedule) | {
+        "explanation": item.explanation,
+        "compatibility": _compatibility(item),
         "joinPolicy": group.join_policy,
     }
 
@@ -62,21 +90,9 @@ def group_card(item: Recommendation) -> dict[str, Any]:
 def partner_card(item: Recommendation) -> dict[str, Any]:
     student = item.student
     assert student is not None
-    return {
-        "id": student.id,
-        "kind": "partner",
-        "title": student.name,
-        "name": student.name,
-        "major": student.major,
-        "year": student.year,
-        "subjects": student.subjects,
-        "matchPercentage": item.match.percentage,
-        "memberInfo": ", ".join(p for p in (student.major, student.year) if p) or "Student",
+    info = ", ".join(p for p in (student.major, student.year) if p) or "Student"
+    return _student_fields(student, "partner", item.match.percentage, info) | {
         "schedule": item.schedule_text,
-        "focus": ", ".join(student.subjects[:2]),
-        "location": student.university or "Campus Study Areas",
-        "action": "Invite to Study",
-        "suggested": False,
         "explanation": item.explanation,
         "compatibility": _compatibility(item),
     }
@@ -127,40 +143,10 @@ async def recommend(request: web.Request) -> web.Response:
 def search_result(hit: SearchHit) -> dict[str, Any]:
     percentage = match_percentage(hit.score)
     if hit.group is not None:
-        group = hit.group
-        return {
-            "id": group.id,
-            "kind": "group",
-            "title": group.title,
-            "name": group.title,
-            "matchPercentage": percentage,
-            "memberInfo": f"{len(group.member_ids)} of {group.max_members} members",
-            "schedule": group.schedule,
-            "focus": group.subject,
-            "location": group.location,
-            "action": "Request to Join" if group.join_policy == "approval" else "Join",
-            "suggested": False,
-            "maxMembers": group.max_members,
-            "currentMembers": len(group.member_ids),
-            "leaderName": group.leader_name,
-        }
+        return _group_fields(hit.group, percentage, hit.group.schedule) | {"name": hit.group.title}
     student = hit.student
     assert student is not None
-    return {
-        "id": student.id,
-        "kind": "user",
-        "title": student.name,
-        "name": student.name,
-        "major": student.major,
-        "year": student.year,
-        "subjects": student.subjects,
-        "matchPercentage": percentage,
-        "memberInfo": "Actively seeking study partners",
-        "focus": ", ".join(student.subjects[:2]),
-        "location": student.university or "Campus Study Areas",
-        "action": "Invite to Study",
-        "suggested": False,
-    }
+    return _student_fields(student, "user", percentage, "Actively seeking study partners")
 
 
 @routes.post("/api/search", body=SearchIn, summary="Semantic search over students and groups")

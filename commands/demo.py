@@ -157,16 +157,7 @@ class DemoSeeder:
         await self._group_sessions(index, group_id, speakers, rng)
 
     async def _create_group(self, plan: GroupPlan, leader: int) -> int:
-        fields = {
-            "title": plan.title,
-            "subject": plan.subject,
-            "description": plan.description,
-            "schedule": plan.schedule,
-            "location": plan.location,
-            "max_members": plan.max_members,
-            "join_policy": plan.join_policy,
-        }
-        group = await self.groups.create(leader, fields)
+        group = await self.groups.create(leader, plan)
         self.counts.groups += 1
         return group.id
 

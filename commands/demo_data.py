@@ -7,6 +7,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from domain.groups import GroupDetails
+
 DEMO_PASSWORD = "studysync-demo"
 DEMO_DOMAIN = "demo.edu"
 
@@ -179,16 +181,9 @@ def demo_subjects(index: int) -> list[str]:
     return demo_profile(index)["subjects"]
 
 
-@dataclass(frozen=True)
-class GroupPlan:
+@dataclass(frozen=True, kw_only=True)
+class GroupPlan(GroupDetails):
     index: int
-    title: str
-    subject: str
-    description: str
-    schedule: str
-    location: str
-    max_members: int
-    join_policy: str
 
 
 def group_plan(index: int) -> GroupPlan:
@@ -197,12 +192,12 @@ def group_plan(index: int) -> GroupPlan:
     if index >= len(GROUP_TEMPLATES):
         title = f"{title} #{index // len(GROUP_TEMPLATES) + 1}"
     return GroupPlan(
-        index,
-        title,
-        subject,
-        description,
-        rng.choice(GROUP_TIMES),
-        rng.choice(GROUP_PLACES),
-        rng.choice([4, 5, 6, 8]),
-        "approval" if index % 5 == 4 else "open",
+        index=index,
+        title=title,
+        subject=subject,
+        description=description,
+        schedule=rng.choice(GROUP_TIMES),
+        location=rng.choice(GROUP_PLACES),
+        max_members=rng.choice([4, 5, 6, 8]),
+        join_policy="approval" if index % 5 == 4 else "open",
     )

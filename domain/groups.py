@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -12,16 +12,29 @@ from domain.notifications import NewNotification
 from domain.ports import Publisher, UnitOfWorkFactory
 
 
-@dataclass(frozen=True)
-class Group:
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class GroupDetails:
+    """What a group's creator chooses; the stored group, its matching card and the demo plan
+    all carry these fields."""
+
     title: str
     subject: str
     description: str
     schedule: str
     location: str
     max_members: int
-    join_policy: str
+    join_policy: str  # "open" | "approval"
+
+    def detail_values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in GROUP_DETAIL_FIELDS}
+
+
+GROUP_DETAIL_FIELDS = tuple(f.name for f in fields(GroupDetails))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Group(GroupDetails):
+    id: int
     status: str
     leader_id: int
     leader_name: str
@@ -80,9 +93,9 @@ class GroupService:
         self._uow = uow
         self._publisher = publisher
 
-    async def create(self, leader_id: int, fields: dict[str, Any]) -> Group:
+    async def create(self, leader_id: int, details: GroupDetails) -> Group:
         async with self._uow() as uow:
-            group = await uow.groups.create(leader_id, fields)
+            group = await uow.groups.create(leader_id, details)
             await uow.commit()
         await self._publisher.publish(MembershipChanged(leader_id, group.id, True))
         return group

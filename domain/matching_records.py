@@ -8,6 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
+from domain.groups import GroupDetails
 from matching.scoring import Match
 
 
@@ -47,16 +48,9 @@ class StudentRecord:
         return " ".join(part for part in parts if part)
 
 
-@dataclass(frozen=True)
-class GroupCard:
+@dataclass(frozen=True, kw_only=True)
+class GroupCard(GroupDetails):
     id: int
-    title: str
-    subject: str
-    description: str
-    schedule: str
-    location: str
-    max_members: int
-    join_policy: str
     leader_name: str
     member_ids: tuple[int, ...]
     requester_ids: tuple[int, ...] = ()  # pending join requests: not offered back to them

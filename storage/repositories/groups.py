@@ -6,7 +6,7 @@ from sqlalchemy import and_, delete, exc, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import Conflict
-from domain.groups import Group, Member, Membership, MyGroup
+from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
 from storage.repositories.chat import load_messages
 from storage.tables import group_members, messages, study_groups, users
 from storage.types import utcnow
@@ -67,11 +67,15 @@ class SqlGroupRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
-    async def create(self, leader_id: int, fields: dict[str, Any]) -> Group:
+    async def create(self, leader_id: int, details: GroupDetails) -> Group:
         now = utcnow()
         result = await self._db.execute(
             insert(study_groups).values(
-                **fields, leader_id=leader_id, status="active", created_at=now, updated_at=now
+                **details.detail_values(),
+                leader_id=leader_id,
+                status="active",
+                created_at=now,
+                updated_at=now,
             )
         )
         group_id = result.inserted_primary_key[0]
