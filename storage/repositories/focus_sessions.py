@@ -17,6 +17,7 @@ from storage.repositories.progress_rows import (
     SESSION_COLUMNS,
     attempt_row,
     new_id,
+    one_or_none,
     person_row,
     session_row,
 )
@@ -42,10 +43,7 @@ class SqlFocusSessionRepository:
 
     async def get(self, session_id: int, lock: bool = False) -> FocusSession | None:
         query = select(*SESSION_COLUMNS).where(focus_sessions.c.id == session_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self._db.execute(query)).first()
-        return session_row(row._mapping) if row else None
+        return await one_or_none(self._db, query, lock, session_row)
 
     def _session_query(self) -> Any:
         return (

@@ -31,6 +31,7 @@ from storage.repositories.progress_rows import (
     group_by,
     insert_referencing_constellation,
     new_id,
+    one_or_none,
     person_row,
     post_row,
     session_row,
@@ -170,10 +171,7 @@ class SqlProgressRepository:
         self, constellation_id: int, lock: bool = False
     ) -> Constellation | None:
         query = select(*CONSTELLATION_COLUMNS).where(constellations.c.id == constellation_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self._db.execute(query)).first()
-        return constellation_row(row._mapping) if row else None
+        return await one_or_none(self._db, query, lock, constellation_row)
 
     async def constellation_page(self, after: int | None, limit: int) -> list[Constellation]:
         query = select(*CONSTELLATION_COLUMNS).order_by(constellations.c.id).limit(limit)
@@ -251,10 +249,7 @@ class SqlProgressRepository:
 
     async def attempt(self, attempt_id: int, lock: bool = False) -> Attempt | None:
         query = select(*ATTEMPT_COLUMNS).where(attempts.c.id == attempt_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self._db.execute(query)).first()
-        return attempt_row(row._mapping) if row else None
+        return await one_or_none(self._db, query, lock, attempt_row)
 
     def _attempt_query(self) -> Any:
         return (

@@ -3,16 +3,18 @@ posts), so each joined query reads its records the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import exc
+from sqlalchemy import Select, exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import NotFound
 from domain.progress_records import Attempt, Constellation, FocusSession, Person, Post
 from storage.tables import constellation_attempts as attempts
 from storage.tables import constellations, focus_sessions, posts, users
+
+T = TypeVar("T")
 
 ATTEMPT_COLUMNS = [
     attempts.c.id.label("a_id"),
@@ -95,3 +97,13 @@ async def insert_referencing_constellation(db: AsyncConnection, statement: Any) 
     except exc.IntegrityError as error:
         raise NotFound("Constellation not found!") from error
     return new_id(result)
+
+
+async def one_or_none(
+    db: AsyncConnection, query: Select[Any], lock: bool, read: Callable[[Any], T]
+) -> T | None:
+    """One record by its query; `lock` takes its row lock (MariaDB) for the transaction."""
+    if lock:
+        query = query.with_for_update()
+    row = (await db.execute(query)).first()
+    return read(row._mapping) if row else None
