@@ -46,6 +46,7 @@ from api.keys import (
 )
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
 from api.security import security_middleware
+from domain.bulkhead import KeyedBulkhead
 from domain.bus import EventBus
 from domain.chat import ChatService
 from domain.group_sessions import GroupSessionService
@@ -169,6 +170,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         _window_counter(app, "sends", 60),
         settings.chat.send_rate_per_minute,
         settings.chat.max_content_chars,
+        KeyedBulkhead(
+            settings.chat.history_reads_per_user,
+            settings.chat.history_queue_per_user,
+            "history reads",
+        ),
     )
     yield
 
