@@ -153,7 +153,7 @@ class ChatService:
         self._sends_per_minute = sends_per_minute
         self.max_chars = max_chars
         # Per user: a storm of big pages must not hold the event loop from everyone else.
-        self.history_reads = history_reads or KeyedBulkhead(2, 8, "history reads")
+        self.history_reads = history_reads or KeyedBulkhead(2, 32, "history reads")
         self._queue: list[_PendingSend] = []
         self._writer: asyncio.Future[None] | None = None
 
