@@ -48,6 +48,7 @@ from api.keys import (
 )
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
 from api.security import security_middleware
+from domain.bulkhead import KeyedBulkhead
 from domain.bus import EventBus
 from domain.chat import ChatService
 from domain.group_sessions import GroupSessionService
@@ -132,7 +133,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         app[REDIS] = app[CHANGE_FEED] = None
         yield
         return
-    client = aioredis.from_url(settings.redis_url, health_check_interval=10)
+    client = aioredis.Redis.from_pool(_redis_pool(settings.redis_url))
     app[REDIS] = client
     feed = RedisChangeFeed(client, f"{settings.redis_prefix}:changes")
     app[CHANGE_FEED] = feed
@@ -141,6 +142,22 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     listener.cancel()
     await asyncio.gather(listener, return_exceptions=True)
     await client.aclose()
+
+
+REDIS_CONNECTIONS = 100  # per worker
+REDIS_WAIT_SECONDS = 5.0
+
+
+def _redis_pool(url: str) -> aioredis.BlockingConnectionPool:
+    """A burst waits for a free connection instead of failing with "Too many connections":
+    a limit must not mistake a busy pool for Redis being down and fall back to per-worker
+    counting (300 sends fired at once over two workers got 2 x the limit through)."""
+    return aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_WAIT_SECONDS,
+        health_check_interval=10,
+    )
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
@@ -177,6 +194,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         _window_counter(app, "sends", 60),
         settings.chat.send_rate_per_minute,
         settings.chat.max_content_chars,
+        KeyedBulkhead(
+            settings.chat.history_reads_per_user,
+            settings.chat.history_queue_per_user,
+            "history reads",
+        ),
     )
     yield
 

@@ -52,6 +52,8 @@ class ChatSettings:
     max_content_chars: int = 4000
     send_rate_per_minute: int = 120
     max_connections_per_user: int = 20  # open /chat sockets per user, across all workers
+    history_reads_per_user: int = 2  # history pages a user reads at once, per worker ...
+    history_queue_per_user: int = 32  # ... and may wait; beyond that 429 rate_limited
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.bulkhead import KeyedBulkhead
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from domain.events import Event, group_room
 from domain.groups import GroupService
@@ -130,6 +131,12 @@ class _PendingSend:
     )
 
 
+def _consume_outcome(done: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of a send whose caller went away (no 'never retrieved' log)."""
+    if not done.cancelled():
+        done.exception()
+
+
 class ChatService:
     def __init__(
         self,
@@ -138,12 +145,15 @@ class ChatService:
         send_counter: WindowCounter,
         sends_per_minute: int,
         max_chars: int,
+        history_reads: KeyedBulkhead | None = None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
         self._sends = send_counter
         self._sends_per_minute = sends_per_minute
         self.max_chars = max_chars
+        # Per user: a storm of big pages must not hold the event loop from everyone else.
+        self.history_reads = history_reads or KeyedBulkhead(2, 32, "history reads")
         self._queue: list[_PendingSend] = []
         self._writer: asyncio.Future[None] | None = None
 
@@ -159,18 +169,25 @@ class ChatService:
         content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
         rate_key = f"send:{user_id}"
         rate = await self._sends.reserve(rate_key, self._sends_per_minute)
+        if not rate.granted and not new.client_id:  # nothing stored to answer with: refuse now
+            retry = retry_after_seconds(rate.retry_after)
+            raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
         pending = _PendingSend(user_id, new, content, rate)
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._write_queued())
         try:
-            outcome = await pending.done
+            # Shielded: a caller that goes away must not cancel the shared future, or the batch
+            # would store the message, fail to answer it and leave the sends after it hanging.
+            outcome = await asyncio.shield(pending.done)
+        except asyncio.CancelledError:
+            pending.done.add_done_callback(_consume_outcome)
+            raise  # the send may still be stored: its slot stays taken
         except BaseException:
-            if rate.granted:
-                await self._sends.release(rate_key, rate.slot)
+            await self._release(rate_key, rate)  # the batch failed: nothing was stored
             raise
-        if (outcome is None or not outcome[1]) and rate.granted:
-            await self._sends.release(rate_key, rate.slot)  # nothing new was stored
+        if outcome is None or not outcome[1]:
+            await self._release(rate_key, rate)  # nothing new was stored
         if outcome is None:
             # The clientId was used before. That row may postdate the batch's snapshot (a
             # concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh transaction.
@@ -187,6 +204,10 @@ class ChatService:
                 )
             )
         return message, created
+
+    async def _release(self, rate_key: str, rate: Reservation) -> None:
+        if rate.granted:
+            await self._sends.release(rate_key, rate.slot)
 
     async def _write_queued(self) -> None:
         while self._queue:
@@ -212,6 +233,8 @@ class ChatService:
                 raise
             return
         for pending, outcome in outcomes:
+            if pending.done.done():
+                continue
             if isinstance(outcome, DomainError):
                 pending.done.set_exception(outcome)
             else:
@@ -241,8 +264,9 @@ class ChatService:
         self, user_id: int, group_id: int, after: int | None, before: int | None, limit: int
     ) -> tuple[list[Message], bool]:
         """Oldest first. `after`: the next messages after that id (catch-up); `before`: the
-        ones just older; neither: the newest `limit`."""
-        async with self._uow() as uow:
+        ones just older; neither: the newest `limit`. At most a few per user at once (more
+        wait in a short queue, then RateLimited)."""
+        async with self.history_reads.slot(user_id), self._uow() as uow:
             await GroupService.active_membership(uow, user_id, group_id)
             return await uow.chat.page(group_id, after, before, limit)
 

@@ -54,6 +54,16 @@ class MemoryWindowCounter:
         self.window = window_seconds
         self._clock = clock
         self._events: dict[str, dict[str, float]] = defaultdict(dict)  # slot -> time, in order
+        self._swept_at = clock()
+
+    def _sweep(self) -> None:
+        """Once per window, forget every key whose events all left it, so keys that are never
+        used again (a user who sent once) do not pile up."""
+        if self._clock() - self._swept_at < self.window:
+            return
+        self._swept_at = self._clock()
+        for key in list(self._events):
+            self._prune(key)
 
     def _prune(self, key: str) -> dict[str, float]:
         events = self._events.get(key)
@@ -71,6 +81,7 @@ class MemoryWindowCounter:
         return min(events.values()) + self.window - self._clock() if events else 0.0
 
     async def reserve(self, key: str, limit: int) -> Reservation:
+        self._sweep()
         events = self._prune(key)
         used = len(events)
         if used >= limit:

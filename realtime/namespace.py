@@ -17,8 +17,10 @@ from api.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, SETTINGS, USERS
 from domain.chat import NewMessage, message_payload, reactions_payload
 from domain.errors import DomainError, Forbidden, NotFound, RateLimited
 from domain.events import group_room, user_room
+from domain.models import User
 from domain.users import TokensRevoked
 from realtime import payloads as p
+from realtime.typing_gate import TypingGate
 
 log = logging.getLogger("studysync.realtime")
 NAMESPACE = "/chat"
@@ -49,12 +51,19 @@ def token_from(environ: dict[str, Any], auth: Any) -> str:
     return parse_qs(environ.get("QUERY_STRING", "")).get("token", [""])[0]
 
 
+def _refusal(error: DomainError) -> socketio.exceptions.ConnectionRefusedError:
+    return socketio.exceptions.ConnectionRefusedError(
+        error.message, {"code": error.code, "message": error.message}
+    )
+
+
 class ChatNamespace(socketio.AsyncNamespace):
     def __init__(self, app: web.Application, presence: Any) -> None:
         super().__init__(NAMESPACE)
         self.app = app
         self.presence = presence
         self.local_sockets: dict[int, set[str]] = defaultdict(set)  # this worker's, per user
+        self.typing_gate = TypingGate()  # per worker: with N workers, at most N starts per 2 s
         self._events: dict[str, tuple[type[BaseModel], Action]] = {
             "message:send": (p.SendPayload, self._send),
             "message:react": (p.ReactPayload, self._react),
@@ -74,12 +83,24 @@ class ChatNamespace(socketio.AsyncNamespace):
         try:
             token = token_from(environ, auth)
             user = await self.app[USERS].authenticate(token)
-            await self._check_connection_limit(user.id)
-            group_ids = await self.app[GROUPS].active_group_ids(user.id)
+            first = await self._reserve_connection(user.id, sid)
         except DomainError as error:
-            raise socketio.exceptions.ConnectionRefusedError(
-                error.message, {"code": error.code, "message": error.message}
-            ) from None
+            raise _refusal(error) from None
+        try:
+            group_ids = await self._join(sid, user, token)
+        except BaseException as error:
+            # Not connected after all: give the reserved slot back (no on_disconnect follows).
+            await self.presence.disconnect(user.id, sid)
+            self._forget_local(user.id, sid)
+            if isinstance(error, DomainError):
+                raise _refusal(error) from None
+            raise
+        if first:
+            await self._announce_presence(user.id, group_ids, online=True)
+
+    async def _join(self, sid: str, user: User, token: str) -> list[int]:
+        """Session and rooms of a socket whose slot is reserved; returns its groups."""
+        group_ids = await self.app[GROUPS].active_group_ids(user.id)
         await self.save_session(
             sid,
             {
@@ -93,27 +114,33 @@ class ChatNamespace(socketio.AsyncNamespace):
         await self.enter_room(sid, user_room(user.id))
         for group_id in group_ids:
             await self.enter_room(sid, group_room(group_id))
-        if await self.presence.connect(user.id, sid):
-            await self._announce_presence(user.id, group_ids, online=True)
+        return group_ids
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         session = await self.get_session(sid)
         user_id = session.get("user_id")
         if user_id is None:
             return
-        self.local_sockets[user_id].discard(sid)
-        if not self.local_sockets[user_id]:
-            del self.local_sockets[user_id]
+        self._forget_local(user_id, sid)
         if await self.presence.disconnect(user_id, sid):
             group_ids = await self.app[GROUPS].active_group_ids(user_id)
             await self._announce_presence(user_id, group_ids, online=False)
 
-    async def _check_connection_limit(self, user_id: int) -> None:
-        """Counted across workers by the presence store (best effort: two simultaneous
-        connects may both pass at the limit)."""
+    def _forget_local(self, user_id: int, sid: str) -> None:
+        sids = self.local_sockets.get(user_id)
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                del self.local_sockets[user_id]
+
+    async def _reserve_connection(self, user_id: int, sid: str) -> bool:
+        """Take one of the user's connection slots, counted across workers, in one atomic
+        step of the presence store; True when this is the user's first open socket."""
         limit = self.app[SETTINGS].chat.max_connections_per_user
-        if await self.presence.count(user_id) >= limit:
+        admission = await self.presence.admit(user_id, sid, limit)
+        if not admission.admitted:
             raise RateLimited(f"At most {limit} open connections per user", retry_after=60)
+        return admission.first
 
     async def disconnect_user(self, user_id: int, token_id: str | None = None) -> None:
         """Close this worker's sockets of the user (only those opened with `token_id`, if
@@ -232,6 +259,8 @@ class ChatNamespace(socketio.AsyncNamespace):
     def _typing(self, sid: str) -> Action:
         async def typing(user_id: int, data: p.TypingPayload) -> dict[str, Any]:
             self._require_room(sid, data.group_id)
+            if not self.typing_gate.allow(user_id, data.group_id, data.is_typing):
+                return {}  # acked as usual; the others already know
             session = await self.get_session(sid)
             await self.emit(
                 "typing",

@@ -1,8 +1,10 @@
 """Who is online: per-user socket sets, shared through Redis across workers when configured.
 
 Never derived from the Socket.IO manager's participants, which only know the local worker.
-The same store counts a user's open sockets for the per-user connection limit. When Redis is
-unreachable, writes and counts degrade (nothing recorded, count 0: connections are allowed) with a
+The same store enforces the per-user connection limit: `admit` checks the count and records the
+socket in one atomic step (one synchronous block in memory, one Lua script in Redis), so
+simultaneous connects on any number of workers never get more than the limit in. When Redis is
+unreachable, writes and counts degrade (nothing recorded, connections are allowed) with a
 warning; the heartbeat re-adds this worker's sockets once Redis is back.
 """
 
@@ -12,6 +14,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
@@ -25,15 +28,26 @@ STALE_AFTER_SECONDS = 90  # a crashed worker's sockets stop counting after this
 HEARTBEAT_SECONDS = 30
 
 
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of `admit`: the socket was recorded (`admitted`), and it is the user's first
+    open socket (`first`: announce them online)."""
+
+    admitted: bool
+    first: bool = False
+
+
 class MemoryPresence:
     def __init__(self) -> None:
         self._sockets: dict[int, set[str]] = defaultdict(set)
 
-    async def connect(self, user_id: int, sid: str) -> bool:
-        """Record a socket; True when it is the user's first."""
+    async def admit(self, user_id: int, sid: str, limit: int) -> Admission:
+        """Record a socket unless the user already has `limit` open; no await in between."""
         sockets = self._sockets[user_id]
+        if sid not in sockets and len(sockets) >= limit:
+            return Admission(False)
         sockets.add(sid)
-        return len(sockets) == 1
+        return Admission(True, first=len(sockets) == 1)
 
     async def disconnect(self, user_id: int, sid: str) -> bool:
         """Forget a socket; True when it was the user's last."""
@@ -65,12 +79,27 @@ async def _degrade(operation: Awaitable[T], fallback: T, what: str) -> T:
         return fallback
 
 
+# Forget stale sockets, then add this one only if the user is below the limit: one script, so
+# no other worker's connect can come between the count and the add.
+_ADMIT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+local known = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if not known and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return {0, 0}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return {1, redis.call('ZCARD', KEYS[1])}
+"""
+
+
 class RedisPresence:
     """A sorted set per user: member = socket id, score = last heartbeat time."""
 
     def __init__(self, client: Any, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._admit = client.register_script(_ADMIT)
 
     def _key(self, user_id: int) -> str:
         return f"{self._prefix}:presence:{user_id}"
@@ -79,16 +108,15 @@ class RedisPresence:
         pipe.zremrangebyscore(self._key(user_id), 0, time.time() - STALE_AFTER_SECONDS)
         pipe.zcard(self._key(user_id))
 
-    async def connect(self, user_id: int, sid: str) -> bool:
-        return await _degrade(self._connect(user_id, sid), False, "connect")
+    async def admit(self, user_id: int, sid: str, limit: int) -> Admission:
+        """Record a socket unless the user already has `limit` live ones on any worker."""
+        return await _degrade(self._admit_once(user_id, sid, limit), Admission(True), "connect")
 
-    async def _connect(self, user_id: int, sid: str) -> bool:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self._key(user_id), {sid: time.time()})
-            pipe.expire(self._key(user_id), STALE_AFTER_SECONDS * 2)
-            await self._live_count(pipe, user_id)
-            *_, count = await pipe.execute()
-        return int(count) == 1
+    async def _admit_once(self, user_id: int, sid: str, limit: int) -> Admission:
+        now = time.time()
+        args = [now, now - STALE_AFTER_SECONDS, sid, limit, STALE_AFTER_SECONDS * 2]
+        admitted, count = await self._admit(keys=[self._key(user_id)], args=args)
+        return Admission(bool(int(admitted)), first=int(count) == 1)
 
     async def disconnect(self, user_id: int, sid: str) -> bool:
         return await _degrade(self._disconnect(user_id, sid), False, "disconnect")

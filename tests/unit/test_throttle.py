@@ -74,3 +74,13 @@ async def test_redis_down_still_limits_per_worker() -> None:
         assert (await counter.count("other"))[0] == 0
     finally:
         await client.aclose()
+
+
+async def test_memory_counter_forgets_keys_that_are_never_used_again() -> None:
+    now = [0.0]
+    counter = MemoryWindowCounter(10, clock=lambda: now[0])
+    for user in range(1000):
+        assert (await counter.reserve(f"send:{user}", 5)).granted
+    now[0] = 11.0
+    assert (await counter.reserve("send:new", 5)).granted  # one sweep per window
+    assert list(counter._events) == ["send:new"]
