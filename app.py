@@ -23,6 +23,7 @@ from api import (
     progress,
     users,
 )
+from api.addresses import client_address
 from api.errors import error_middleware
 from api.keys import (
     CHANGE_FEED,
@@ -111,7 +112,7 @@ def create_app(
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)
-    attach_socketio(app)
+    attach_socketio(app, client_address)
     _serve_browser_client(app)
     return app
 

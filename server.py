@@ -8,8 +8,6 @@ import logging
 import sys
 from collections.abc import Callable
 
-from aiohttp import web
-
 from api.observability import configure_logging
 from settings import ConfigError, Settings, load_settings, resolve_jwt_secret
 
@@ -44,17 +42,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def run_worker(settings: Settings, reuse_port: bool = True) -> None:
     """One server process. With several workers each binds the port with SO_REUSEPORT and the
     kernel spreads new connections between them."""
+    from api.http_protocol import run_app
     from app import create_app
 
     configure_logging(settings.log_level, settings.log_json)
     log.info("serving on http://%s:%s", settings.host, settings.port)
-    web.run_app(
+    run_app(  # web.run_app with read deadlines on every connection (docs/operations.md)
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        read_timeout=settings.http.read_timeout,
         reuse_port=reuse_port or None,
-        print=None,
-        access_log=None,
         loop=_event_loop(),
     )
 

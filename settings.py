@@ -72,6 +72,7 @@ class MatchingSettings:
 class HttpSettings:
     trusted_proxies: tuple[str, ...] = ()  # addresses or CIDRs whose X-Forwarded-For we believe
     read_timeout: float = 30.0  # seconds for a request's headers, and for its body
+    socket_connect_timeout: float = 10.0  # seconds an engine.io socket may stay off /chat
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ from domain.errors import (
 
 log = logging.getLogger("studysync.api")
 
+
+class BodyReadTimeout(TimeoutError):
+    """The request body did not arrive within `[http] read_timeout` (api/http_protocol.py)."""
+
+
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Unauthorized: 401,
@@ -106,6 +111,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return error_response(
             422, "invalid_input", "The request has invalid fields", validation_details(error)
         )
+    except BodyReadTimeout:
+        return error_response(408, "request_timeout", "The request body did not arrive in time")
     except web.HTTPException as error:
         if error.status < 400:
             raise

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
+import textwrap
 import time
 import uuid
 from typing import Any
@@ -13,11 +15,32 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from api.addresses import client_address
 from api.keys import METRICS
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 user_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("user_id", default="-")
 access_log = logging.getLogger("studysync.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def escape_for_log(text: str) -> str:
+    """One log record stays one line: control and other non-printable characters (newlines,
+    U+2028, zero-width ...) and the backslash itself become backslash escapes."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(
+        "\\\\" if char == "\\" else char if char.isprintable() else _escape(char) for char in text
+    )
+
+
+def _escape(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
+
+
+def accepted_request_id(incoming: str) -> str:
+    """The client's X-Request-ID when it is a plain token, else a fresh one."""
+    return incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 class ContextFilter(logging.Filter):
@@ -27,13 +50,28 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class EscapingFormatter(logging.Formatter):
+    """Text logs: the message (with every request-derived value in it) is escaped to one line;
+    traceback lines are indented, so no line of a record can pass for a record of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_for_log(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return textwrap.indent(super().formatException(ei), "    ")
+
+    def formatStack(self, stack_info: str) -> str:
+        return textwrap.indent(super().formatStack(stack_info), "    ")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": escape_for_log(record.getMessage()),
             "request_id": getattr(record, "request_id", "-"),
             "user_id": getattr(record, "user_id", "-"),
         }
@@ -48,7 +86,7 @@ def configure_logging(level: str, as_json: bool) -> None:
     handler.setFormatter(
         JsonFormatter()
         if as_json
-        else logging.Formatter(
+        else EscapingFormatter(
             "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(user_id)s] %(message)s"
         )
     )
@@ -81,7 +119,7 @@ def _route_name(request: web.Request) -> str:
 def observability_middleware(metrics: HttpMetrics) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request_id = accepted_request_id(request.headers.get("X-Request-ID", ""))
         request_id_var.set(request_id)
         user_id_var.set("-")
         started = time.perf_counter()
@@ -92,7 +130,12 @@ def observability_middleware(metrics: HttpMetrics) -> Any:
         metrics.latency.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         access_log.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status, elapsed * 1000
+            "%s %s %s %s %.1fms",
+            client_address(request),
+            request.method,
+            request.path,
+            response.status,
+            elapsed * 1000,
         )
         return response
 

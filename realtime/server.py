@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -13,7 +13,8 @@ from aiohttp import web
 from engineio import json as engineio_json
 
 from api.keys import CHANGE_FEED, PUBLISHER, REDIS, SETTINGS
-from realtime.namespace import ChatNamespace
+from realtime.guard import GuardedSocketServer
+from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
 
@@ -41,8 +42,9 @@ class OrjsonCodec:
             return engineio_json.loads(text, **options)
 
 
-def attach_socketio(app: web.Application) -> None:
-    """Create the server now (it adds its routes); connect it to services at start-up."""
+def attach_socketio(app: web.Application, client_address: Callable[[web.Request], str]) -> None:
+    """Create the server now (it adds its routes); connect it to services at start-up.
+    `client_address` names a socket's client in logs (api/addresses.py)."""
     settings = app[SETTINGS]
     manager = (
         socketio.AsyncRedisManager(
@@ -51,7 +53,10 @@ def attach_socketio(app: web.Application) -> None:
         if settings.redis_url
         else socketio.AsyncManager()
     )
-    server = socketio.AsyncServer(
+    server = GuardedSocketServer(
+        namespace=NAMESPACE,
+        connect_timeout=settings.http.socket_connect_timeout,
+        address_of=lambda environ: _address(environ, client_address),
         async_mode="aiohttp",
         client_manager=manager,
         json=OrjsonCodec,
@@ -63,6 +68,11 @@ def attach_socketio(app: web.Application) -> None:
     server.attach(app)
     app[SOCKETIO] = server
     app.cleanup_ctx.append(_realtime)
+
+
+def _address(environ: dict[str, Any], client_address: Callable[[web.Request], str]) -> str:
+    request = environ.get("aiohttp.request")  # engine.io's aiohttp driver puts it there
+    return client_address(request) if isinstance(request, web.Request) else "unknown"
 
 
 async def _realtime(app: web.Application) -> AsyncIterator[None]:

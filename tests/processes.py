@@ -33,21 +33,30 @@ def wait_until_serving(
     raise AssertionError("server did not start listening")
 
 
-def start_server(tmp_path: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    tmp_path: Path,
+    port: int | None = None,
+    config_extra: str = "",
+    args: tuple[str, ...] = (),
+) -> tuple[subprocess.Popen[bytes], str]:
     """One worker on a fresh SQLite database in tmp_path (the hashing embedder, cheap bcrypt);
-    its output goes to tmp_path/server.log. Returns the process and its base URL."""
+    its output goes to tmp_path/server.log. Returns the process and its base URL.
+    `config_extra` goes into its config.toml after the top-level keys and before [matching]
+    (top-level keys, then sections, e.g. 'redis_url = "..."\\n[http]\\nread_timeout = 1');
+    `args` are added to the `serve` command line (e.g. "--workers", "2")."""
     port = port or free_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
-        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n'
+        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n{config_extra}\n'
         '[matching]\nembedder = "hashing"\n'
     )
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT"}}
     log_path = tmp_path / "server.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)],
+            [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)]
+            + list(args),
             cwd=ROOT,
             env=env,
             stdout=log,
