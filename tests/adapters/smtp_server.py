@@ -19,7 +19,7 @@ class LoopbackController(Controller):
         super().__init__(handler, hostname="127.0.0.1", port=port, **kwargs)
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
