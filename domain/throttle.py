@@ -54,6 +54,19 @@ class MemoryWindowCounter:
         self.window = window_seconds
         self._clock = clock
         self._events: dict[str, dict[str, float]] = defaultdict(dict)  # slot -> time, in order
+        self._swept_at = clock()
+
+    def _sweep(self) -> None:
+        """Once per window, forget keys nobody used since: one-off keys (a made-up email, a
+        passing address) would otherwise stay in memory for good."""
+        now = self._clock()
+        if now - self._swept_at < self.window:
+            return
+        self._swept_at = now
+        horizon = now - self.window
+        stale = [key for key, events in self._events.items() if _newest(events) <= horizon]
+        for key in stale:
+            del self._events[key]
 
     def _prune(self, key: str) -> dict[str, float]:
         events = self._events.get(key)
@@ -71,6 +84,7 @@ class MemoryWindowCounter:
         return min(events.values()) + self.window - self._clock() if events else 0.0
 
     async def reserve(self, key: str, limit: int) -> Reservation:
+        self._sweep()
         events = self._prune(key)
         used = len(events)
         if used >= limit:
@@ -90,6 +104,10 @@ class MemoryWindowCounter:
 
     async def reset(self, key: str) -> None:
         self._events.pop(key, None)
+
+
+def _newest(events: dict[str, float]) -> float:
+    return max(events.values(), default=float("-inf"))
 
 
 def retry_after_seconds(remaining: float) -> int:

@@ -11,6 +11,7 @@ from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.revocations import SqlRevocationRepository
 from storage.repositories.users import SqlUserRepository
 
 REPOSITORIES: dict[str, Callable[[Any], Any]] = {
@@ -21,4 +22,5 @@ REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "chat": SqlChatRepository,
     "group_sessions": SqlGroupSessionRepository,
     "progress": SqlProgressRepository,
+    "revocations": SqlRevocationRepository,
 }
