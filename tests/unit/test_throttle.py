@@ -74,3 +74,13 @@ async def test_redis_down_still_limits_per_worker() -> None:
         assert (await counter.count("other"))[0] == 0
     finally:
         await client.aclose()
+
+
+async def test_memory_counter_forgets_keys_nobody_used_for_a_window() -> None:
+    now = [0.0]
+    counter = MemoryWindowCounter(10, clock=lambda: now[0])
+    for n in range(100):  # one-off keys, e.g. made-up emails
+        await counter.reserve(f"ghost{n}", 5)
+    now[0] = 10.5
+    await counter.reserve("fresh", 5)
+    assert set(counter._events) == {"fresh"}
