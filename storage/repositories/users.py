@@ -90,7 +90,7 @@ class SqlUserRepository:
             .label("revoked")
         )
         query = select(*_USER_COLUMNS, revoked).where(users.c.id == user_id)
-        row = (await self._db.execute(query)).first()
+        row: Row[Any] | None = (await self._db.execute(query)).first()
         return (user_from_row(row), bool(row.revoked)) if row else (None, False)
 
     async def get_many(self, user_ids: Sequence[int]) -> list[User]:
