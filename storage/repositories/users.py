@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exc, exists, insert, select, update
 from sqlalchemy.engine import Row
@@ -90,7 +90,7 @@ class SqlUserRepository:
             .label("revoked")
         )
         query = select(*_USER_COLUMNS, revoked).where(users.c.id == user_id)
-        row: Row[Any] | None = (await self._db.execute(query)).first()
+        row = cast("Row[Any] | None", (await self._db.execute(query)).first())
         return (user_from_row(row), bool(row.revoked)) if row else (None, False)
 
     async def get_many(self, user_ids: Sequence[int]) -> list[User]:
