@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,14 +53,16 @@ from api.security import security_middleware
 from domain.bulkhead import KeyedBulkhead
 from domain.bus import EventBus
 from domain.chat import ChatService
+from domain.errors import DomainError
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
+from domain.hashing import HashQueue
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
-from domain.revocation import MemoryRevocationList
+from domain.revocation import RevokedTokenCache
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
 from domain.throttle import MemoryWindowCounter
@@ -69,10 +72,11 @@ from matching.scoring import Weights
 from realtime.server import attach_socketio
 from settings import Settings
 from storage.engine import create_engine, ping
-from storage.kv import RedisChangeFeed, RedisRevocationList, RedisWindowCounter
+from storage.kv import RedisChangeFeed, RedisWindowCounter
 from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory
 
+log = logging.getLogger("studysync.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 ROUTE_TABLES = [
     health.routes,
@@ -166,22 +170,20 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     throttle = settings.login_throttle
     failures = _window_counter(app, "throttle", throttle.window_seconds)
     bus = EventBus()
-    revoked = (
-        RedisRevocationList(app[REDIS], f"{settings.redis_prefix}:revoked")
-        if app[REDIS] is not None
-        else MemoryRevocationList()
-    )
+    hashing = HashQueue(settings.auth.hash_concurrency, settings.auth.hash_queue)
     app[PUBLISHER] = bus
     app[USERS] = UserService(
         app[UOW],
-        PasswordHasher(settings.bcrypt_rounds),
+        app[OVERRIDES].get("hasher") or PasswordHasher(settings.bcrypt_rounds, hashing),
         TokenIssuer(settings.jwt_secret, settings.jwt_expiry_hours * 3600),
         failures,
         LoginLimits(throttle.max_failures, throttle.window_seconds),
         app[PUBLISHER],
         settings.email_domain_suffix,
-        revoked,
+        RevokedTokenCache(),
+        settings.accounts.admins,
     )
+    pruning = asyncio.create_task(_prune_revoked_tokens(app[USERS]))
     app[NOTIFICATIONS] = NotificationService(app[UOW])
     app[GROUPS] = GroupService(app[UOW], bus)
     clock = app[OVERRIDES].get("clock") or utc_now
@@ -202,6 +204,19 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         ),
     )
     yield
+    pruning.cancel()
+    await asyncio.gather(pruning, return_exceptions=True)
+    hashing.close()
+
+
+async def _prune_revoked_tokens(users: UserService, every_seconds: float = 3600) -> None:
+    """At start-up and then hourly, forget logged-out tokens that have expired anyway."""
+    while True:
+        try:
+            await users.prune_revoked_tokens()
+        except DomainError as error:  # the database is down: try again next time
+            log.warning("pruning revoked tokens failed: %s", error.message)
+        await asyncio.sleep(every_seconds)
 
 
 def _window_counter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -34,6 +35,8 @@ SECTION_ENV_OVERRIDES = {
     "TRUSTED_PROXIES": ("http", "trusted_proxies"),
     "SEND_RATE_PER_MINUTE": ("chat", "send_rate_per_minute"),
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
+    "ADMIN_EMAILS": ("accounts", "admins"),
+    "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
 }
 
 
@@ -74,6 +77,26 @@ class HttpSettings:
     read_timeout: float = 30.0  # seconds for a request's headers, and for its body
     socket_connect_timeout: float = 10.0  # seconds an engine.io socket may stay off /chat
 
+    def __post_init__(self) -> None:
+        for entry in self.trusted_proxies:  # a typo must stop the start, not 500 every login
+            ipaddress.ip_network(entry.strip(), strict=False)  # ValueError -> ConfigError
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    hash_concurrency: int = 2  # bcrypt hashes running at once (a dedicated thread pool)
+    hash_queue: int = 64  # bcrypt jobs allowed to wait; beyond that 503 busy + Retry-After
+
+    def __post_init__(self) -> None:
+        if self.hash_concurrency < 1 or self.hash_queue < 0:
+            raise ValueError("hash_concurrency must be at least 1 and hash_queue at least 0")
+
+
+@dataclass(frozen=True)
+class AccountsSettings:
+    admins: tuple[str, ...] = ()  # emails of the accounts allowed on admin routes
+    require_verified_email: bool = False
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -96,6 +119,8 @@ class Settings:
     chat: ChatSettings = field(default_factory=ChatSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    accounts: AccountsSettings = field(default_factory=AccountsSettings)
 
     @property
     def is_production(self) -> bool:
@@ -110,6 +135,8 @@ _SECTIONS: dict[str, Any] = {
     "chat": ChatSettings,
     "matching": MatchingSettings,
     "http": HttpSettings,
+    "auth": AuthSettings,
+    "accounts": AccountsSettings,
 }
 
 

@@ -19,14 +19,13 @@ from pydantic import (
 from api.addresses import client_address
 from api.keys import USERS
 from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
-from api.schemas import CamelIn, CamelOut, Label
+from api.schemas import CamelIn, CamelOut, GivenPassword, Label, Password
 from domain.models import User
 from matching.profile import schedule_mask
 
 routes = Routes("accounts")
 
 _TIMEZONES = frozenset(available_timezones())
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
@@ -135,9 +134,7 @@ class RegisterIn(ProfileFields):
 
 class LoginIn(CamelIn):
     email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
-    password: Annotated[
-        str, StringConstraints(min_length=1, max_length=128, strip_whitespace=False)
-    ]
+    password: GivenPassword
 
 
 class ProfilePatch(ProfileFields):

@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from domain.errors import (
+    Busy,
     Conflict,
     DomainError,
     Forbidden,
@@ -36,6 +37,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Conflict: 409,
     RateLimited: 429,
     Unavailable: 503,
+    Busy: 503,
     ModelLoading: 503,
 }
 
@@ -84,7 +86,8 @@ def validation_details(error: ValidationError) -> dict[str, str]:
 
 def domain_error_response(error: DomainError) -> web.Response:
     status = STATUS_BY_ERROR.get(type(error), 400)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    retry_after = error.retry_after if isinstance(error, RateLimited | Busy) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error_response(status, error.code, error.message, error.details, headers)
 
 

@@ -36,3 +36,9 @@ class CamelOut(BaseModel):
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+# Passwords are used exactly as typed: never stripped (CamelIn strips other strings).
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128, strip_whitespace=False)]
+GivenPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, strip_whitespace=False)
+]

@@ -99,8 +99,11 @@ async def user_posts(request: web.Request) -> web.Response:
     return listing("posts", items, limit, post_full)
 
 
-@routes.post("/api/users/sync-minutes/", summary="Recompute every user's total minutes")
+@routes.post(
+    "/api/users/sync-minutes/", summary="Recompute every user's total minutes (admins only)"
+)
 async def sync_minutes(request: web.Request) -> web.Response:
+    request.app[USERS].require_admin(current_user(request))
     checked, corrected = await stats(request).sync_minutes()
     return json_response(
         {

@@ -48,5 +48,15 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class Busy(DomainError):
+    """Too much queued work (e.g. password hashing): nothing was done; retry after a pause."""
+
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
 class ModelLoading(DomainError):
     code = "model_loading"

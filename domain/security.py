@@ -1,8 +1,7 @@
-"""Passwords (bcrypt, run off the event loop) and access tokens (HS256 JWT, algorithm pinned)."""
+"""Passwords (bcrypt, on the bounded hashing queue) and access tokens (HS256 JWT, pinned)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import secrets
@@ -14,6 +13,7 @@ import bcrypt
 import jwt
 
 from domain.errors import Unauthorized
+from domain.hashing import HashQueue
 
 ALGORITHM = "HS256"
 
@@ -25,20 +25,24 @@ def _prehash(password: str) -> bytes:
 
 
 class PasswordHasher:
-    def __init__(self, rounds: int = 12) -> None:
+    """Every bcrypt call goes through `queue` (503 busy when it is full). Passwords are used
+    exactly as given: never trimmed or otherwise altered."""
+
+    def __init__(self, rounds: int = 12, queue: HashQueue | None = None) -> None:
         self.rounds = rounds
+        self.queue = queue or HashQueue(concurrency=2, queue_limit=64)
         # A real hash to compare against when the account does not exist, so a login for an
         # unknown email costs as much as one with a wrong password.
         self._dummy_hash = bcrypt.hashpw(_prehash(secrets.token_hex(8)), bcrypt.gensalt(rounds))
 
     async def hash(self, password: str) -> str:
         salt = bcrypt.gensalt(self.rounds)
-        hashed = await asyncio.to_thread(bcrypt.hashpw, _prehash(password), salt)
+        hashed = await self.queue.run(lambda: bcrypt.hashpw(_prehash(password), salt))
         return hashed.decode("ascii")
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
         target = password_hash.encode("ascii") if password_hash else self._dummy_hash
-        matches = await asyncio.to_thread(bcrypt.checkpw, _prehash(password), target)
+        matches = await self.queue.run(lambda: bcrypt.checkpw(_prehash(password), target))
         return matches and password_hash is not None
 
 

@@ -57,13 +57,16 @@ class MemoryWindowCounter:
         self._swept_at = clock()
 
     def _sweep(self) -> None:
-        """Once per window, forget every key whose events all left it, so keys that are never
-        used again (a user who sent once) do not pile up."""
-        if self._clock() - self._swept_at < self.window:
+        """Once per window, forget keys nobody used since: one-off keys (a made-up email, a
+        passing address) would otherwise stay in memory for good."""
+        now = self._clock()
+        if now - self._swept_at < self.window:
             return
-        self._swept_at = self._clock()
-        for key in list(self._events):
-            self._prune(key)
+        self._swept_at = now
+        horizon = now - self.window
+        stale = [key for key, events in self._events.items() if _newest(events) <= horizon]
+        for key in stale:
+            del self._events[key]
 
     def _prune(self, key: str) -> dict[str, float]:
         events = self._events.get(key)
@@ -101,6 +104,10 @@ class MemoryWindowCounter:
 
     async def reset(self, key: str) -> None:
         self._events.pop(key, None)
+
+
+def _newest(events: dict[str, float]) -> float:
+    return max(events.values(), default=float("-inf"))
 
 
 def retry_after_seconds(remaining: float) -> int:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from domain.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from domain.events import ProfileChanged
-from domain.models import NewUser, User
+from domain.models import Credentials, NewUser, User
 from domain.ports import Publisher, UnitOfWorkFactory
-from domain.revocation import RevocationList
+from domain.revocation import RevokedTokenCache
 from domain.security import PasswordHasher, TokenIssuer
 from domain.throttle import WindowCounter, retry_after_seconds
 
@@ -60,7 +62,8 @@ class UserService:
         limits: LoginLimits,
         publisher: Publisher,
         email_suffix: str,
-        revoked: RevocationList,
+        revoked: RevokedTokenCache,
+        admins: tuple[str, ...] = (),
     ) -> None:
         self._uow = uow
         self._hasher = hasher
@@ -70,6 +73,7 @@ class UserService:
         self._publisher = publisher
         self._email_suffix = email_suffix
         self._revoked = revoked
+        self._admins = frozenset(email.strip().lower() for email in admins)
 
     async def register(self, profile: dict[str, Any], password: str) -> tuple[User, str]:
         email = normalise_email(profile.pop("email"), self._email_suffix)
@@ -90,7 +94,8 @@ class UserService:
         strangers locked still opens to its correct password from an address with no recent
         failures: the per-account limit stops guessing, not the owner."""
         email = email.strip().lower()
-        address_key, account_key = f"login:address:{address}", f"login:account:{email}"
+        address_key = f"login:address:{address_key_of(address)}"
+        account_key = f"login:account:{email}"
         limit = self._limits.max_failures
         by_address = await self._failures.reserve(address_key, limit)
         if not by_address.granted:
@@ -99,10 +104,13 @@ class UserService:
         if not by_account.granted and by_address.used > 0:
             await self._failures.release(address_key, by_address.slot)
             raise _too_many_failures(by_account.retry_after)
-        async with self._uow() as uow:
-            credentials = await uow.users.credentials_by_email(email)
-        password_hash = credentials.password_hash if credentials else None
-        if credentials is None or not await self._hasher.verify(password, password_hash):
+        try:
+            credentials = await self._check_password(email, password)
+        except BaseException:  # busy, database down, cancelled: no password was judged
+            await self._failures.release(address_key, by_address.slot)
+            await self._failures.release(account_key, by_account.slot)
+            raise
+        if credentials is None:
             if not by_account.granted:
                 raise _too_many_failures(by_account.retry_after)
             raise Unauthorized(LOGIN_FAILED)
@@ -111,13 +119,33 @@ class UserService:
         user = await self.get(credentials.user_id)
         return user, self.issue_token(user)
 
+    async def _check_password(self, email: str, password: str) -> Credentials | None:
+        """The account's credentials if `password` is right; unknown emails cost a check too."""
+        async with self._uow() as uow:
+            credentials = await uow.users.credentials_by_email(email)
+        password_hash = credentials.password_hash if credentials else None
+        if await self._hasher.verify(password, password_hash):
+            return credentials
+        return None
+
+    def is_admin(self, user: User) -> bool:
+        return user.email.lower() in self._admins
+
+    def require_admin(self, user: User) -> None:
+        if not self.is_admin(user):
+            raise Forbidden("Only administrators may do this")
+
     async def authenticate(self, token: str) -> User:
-        """The user a token belongs to; refuses tokens of deleted users or revoked versions."""
+        """The user a token belongs to; refuses logged-out tokens, tokens of deleted users and
+        tokens whose version was revoked ("log out everywhere")."""
         claims = self.tokens.decode(token)
-        if claims.token_id and await self._revoked.is_revoked(claims.token_id):
+        if claims.token_id and self._revoked.is_known(claims.token_id):
             raise Unauthorized("This token has been logged out")
         async with self._uow() as uow:
-            user = await uow.users.get(claims.user_id)
+            user, revoked = await uow.users.get_for_token(claims.user_id, claims.token_id, _now())
+        if revoked:
+            self._revoked.remember(claims.token_id, claims.expires_at)
+            raise Unauthorized("This token has been logged out")
         if user is None or user.token_version != claims.version:
             raise Unauthorized("Invalid authentication token")
         return user
@@ -152,10 +180,22 @@ class UserService:
         return user
 
     async def logout(self, token: str) -> None:
-        """Revoke one token (the caller's current one) until it would have expired."""
+        """Revoke one token (the caller's current one) until it would have expired: stored in
+        the database, so it stays revoked across restarts and workers."""
         claims = self.tokens.decode(token)
-        await self._revoked.revoke(claims.token_id, claims.expires_at)
+        expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
+        async with self._uow() as uow:
+            await uow.revocations.add(claims.token_id, expires_at)
+            await uow.commit()
+        self._revoked.remember(claims.token_id, claims.expires_at)
         await self._publisher.publish(TokensRevoked(claims.user_id, claims.token_id))
+
+    async def prune_revoked_tokens(self) -> int:
+        """Drop denylist rows of tokens that have expired anyway."""
+        async with self._uow() as uow:
+            pruned = await uow.revocations.prune(_now())
+            await uow.commit()
+        return pruned
 
     async def logout_everywhere(self, user_id: int) -> None:
         async with self._uow() as uow:
@@ -167,6 +207,22 @@ class UserService:
 def _too_many_failures(remaining: float) -> RateLimited:
     retry_after = retry_after_seconds(remaining)
     return RateLimited(f"Too many failed logins; try again in {retry_after} seconds", retry_after)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def address_key_of(address: str) -> str:
+    """The throttling key of a client address: an IPv6 client usually holds a whole /64, so its
+    addresses count as one; IPv4 addresses (and anything unparsable) count as themselves."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def new_calendar_token() -> str:

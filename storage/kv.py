@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -18,7 +17,6 @@ from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
-from domain.errors import Unavailable
 from domain.throttle import MemoryWindowCounter, Reservation
 
 log = logging.getLogger("studysync.redis")
@@ -107,24 +105,6 @@ class RedisWindowCounter:
     async def reset(self, key: str) -> None:
         await self._fallback.reset(key)
         await _degrade(self._redis.delete(self._key(key)), None, "window counter reset")
-
-
-class RedisRevocationList:
-    def __init__(self, client: Any, prefix: str) -> None:
-        self._redis = client
-        self._prefix = prefix
-
-    async def revoke(self, token_id: str, expires_at: int) -> None:
-        ttl = max(1, expires_at - int(time.time()))
-        try:
-            await self._redis.set(f"{self._prefix}:{token_id}", 1, ex=ttl)
-        except (RedisError, OSError) as error:
-            # A logout must not pretend to have worked.
-            raise Unavailable("Logging out is unavailable right now; try again") from error
-
-    async def is_revoked(self, token_id: str) -> bool:
-        exists = self._redis.exists(f"{self._prefix}:{token_id}")
-        return bool(await _degrade(exists, 0, "token denylist read"))
 
 
 class RedisChangeFeed:

@@ -260,3 +260,13 @@ posts = Table(
         "post_type IN ('completion', 'progress', 'streak', 'milestone')", name="post_type_values"
     ),
 )
+
+# Tokens logged out one by one (POST /api/auth/logout), kept until they would have expired.
+# "Log out everywhere" needs no rows: it bumps users.token_version.
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)

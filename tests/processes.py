@@ -38,25 +38,42 @@ def start_server(
     port: int | None = None,
     config_extra: str = "",
     args: tuple[str, ...] = (),
+    *,
+    env: dict[str, str] | None = None,
+    bcrypt_rounds: int = 4,
+    sections: str = "",
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """One worker on a fresh SQLite database in tmp_path (the hashing embedder, cheap bcrypt);
-    its output goes to tmp_path/server.log. Returns the process and its base URL.
+    """One worker on the SQLite database in tmp_path (the hashing embedder, cheap bcrypt); its
+    output goes to tmp_path/server.log. Returns the process and its base URL. Starting again
+    with the same tmp_path reuses the database and the JWT secret (a restart).
     `config_extra` goes into its config.toml after the top-level keys and before [matching]
     (top-level keys, then sections, e.g. 'redis_url = "..."\\n[http]\\nread_timeout = 1');
-    `args` are added to the `serve` command line (e.g. "--workers", "2")."""
+    `sections` is appended after [matching] (e.g. "[auth]\\nhash_queue = 4\\n");
+    `args` are added to the `serve` command line (e.g. "--workers", "2"); `env` adds
+    environment variables (e.g. TRUSTED_PROXIES, REDIS_URL)."""
     port = port or free_port()
-    config = tmp_path / "config.toml"
-    config.write_text(
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(
         f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
-        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = 4\n{config_extra}\n'
-        '[matching]\nembedder = "hashing"\n'
+        f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = {bcrypt_rounds}\n'
+        f"{config_extra}\n"
+        '[matching]\nembedder = "hashing"\n' + sections
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT"}}
+    excluded = {"DATABASE_URL", "REDIS_URL", "PORT", "TRUSTED_PROXIES", "ADMIN_EMAILS"}
+    env = {k: v for k, v in os.environ.items() if k not in excluded} | (env or {})
     log_path = tmp_path / "server.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "server.py", "serve", "--port", str(port), "--config", str(config)]
-            + list(args),
+            [
+                sys.executable,
+                "server.py",
+                "serve",
+                "--port",
+                str(port),
+                "--config",
+                str(config_path),
+                *args,
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

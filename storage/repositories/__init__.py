@@ -13,6 +13,7 @@ from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.revocations import SqlRevocationRepository
 from storage.repositories.users import SqlUserRepository
 
 REPOSITORIES: dict[str, Callable[[Any], Any]] = {
@@ -25,4 +26,5 @@ REPOSITORIES: dict[str, Callable[[Any], Any]] = {
     "progress": SqlProgressRepository,
     "focus_sessions": SqlFocusSessionRepository,
     "posts": SqlPostRepository,
+    "revocations": SqlRevocationRepository,
 }

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import exc, insert, select, update
+from sqlalchemy import exc, exists, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import Conflict
 from domain.models import Credentials, NewUser, User
-from storage.tables import users
+from storage.tables import revoked_tokens, users
 from storage.types import utcnow
 
 PROFILE_COLUMNS = {
@@ -78,6 +79,19 @@ class SqlUserRepository:
     async def get(self, user_id: int) -> User | None:
         row = (await self._db.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
         return user_from_row(row) if row else None
+
+    async def get_for_token(
+        self, user_id: int, token_id: str, now: datetime
+    ) -> tuple[User | None, bool]:
+        """The user, and whether this token id is on the denylist: one query per request."""
+        revoked = (
+            exists()
+            .where(revoked_tokens.c.token_id == token_id, revoked_tokens.c.expires_at > now)
+            .label("revoked")
+        )
+        query = select(*_USER_COLUMNS, revoked).where(users.c.id == user_id)
+        row = cast("Row[Any] | None", (await self._db.execute(query)).first())
+        return (user_from_row(row), bool(row.revoked)) if row else (None, False)
 
     async def get_many(self, user_ids: Sequence[int]) -> list[User]:
         if not user_ids:

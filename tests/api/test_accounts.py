@@ -195,3 +195,22 @@ async def test_public_user_profile_hides_private_fields(client) -> None:
         await client.get("/api/users/999999", headers=bob["headers"]), 404, "not_found"
     )
     await expect_error(await client.get("/api/users/abc", headers=bob["headers"]), 422)
+
+
+async def test_passwords_are_used_exactly_as_typed(client) -> None:
+    typed = "  Password123!  "
+
+    async def login(email: str, password: str) -> int:
+        body = {"email": email, "password": password}
+        return (await client.post("/api/auth/login", json=body)).status
+
+    await register(client, email="spaces@uni.edu", password=typed)
+    assert await login("spaces@uni.edu", typed) == 200
+    for altered in (typed.strip(), typed.lstrip(), typed + " "):
+        assert await login("spaces@uni.edu", altered) == 401
+    # The Luminary alias registers through the same rule.
+    body = {"email": "spaces2@uni.edu", "password": typed, "display_name": "Spacey"}
+    assert (await client.post("/api/users/", json=body)).status == 201
+    assert await login("spaces2@uni.edu", typed) == 200
+    blank = await client.post("/api/auth/register", json=profile(password=" " * 10))
+    await expect_error(blank, 422, "invalid_input")

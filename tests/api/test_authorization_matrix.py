@@ -98,7 +98,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/users/{user_id}/completed_constellations/"): Case(everyone(200)),
     ("GET", "/api/users/{user_id}/posts/"): Case(everyone(200)),
     ("GET", "/users/{user_id}/posts/"): Case(everyone(200)),
-    ("POST", "/api/users/sync-minutes/"): Case(everyone(200)),
+    ("POST", "/api/users/sync-minutes/"): Case(everyone(403)),  # admins only: none of these
     ("POST", "/api/constellations/"): Case(everyone(201), {"name": "Vela", "weight": 3}),
     ("GET", "/api/constellations/"): Case(everyone(200)),
     ("GET", "/api/constellations/{constellation_id}/"): Case(everyone(200)),

@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select, update
 
 from api.keys import ENGINE, PUBLISHER
 from domain.events import Event
+from settings import AccountsSettings
 from storage.tables import focus_sessions, users
 from tests.api.test_luminary import attempt, call, constellation, session
 from tests.helpers import expect_error, register
@@ -35,9 +36,13 @@ async def assert_totals_exact(app) -> None:
         assert stored == actual, f"user {user_id}: stored {stored}, sessions say {actual}"
 
 
-async def test_minutes_stay_exact_under_concurrent_changes(client) -> None:
+ADMIN = "admin@uni.edu"
+
+
+async def test_minutes_stay_exact_under_concurrent_changes(make_client) -> None:
+    client = await make_client(accounts=AccountsSettings(admins=(ADMIN,)))
     app = client.server.app
-    alice, bob = await register(client), await register(client)
+    alice, bob = await register(client, email=ADMIN), await register(client)
     target = await constellation(client, alice, "Big Dipper", 7)
     accounts = {alice["user"]["id"]: alice, bob["user"]["id"]: bob}
     attempts = {
@@ -96,9 +101,10 @@ async def test_concurrent_double_completion_counts_once(client) -> None:
     await assert_totals_exact(client.server.app)
 
 
-async def test_sync_minutes_repairs_drifted_totals(client) -> None:
+async def test_sync_minutes_repairs_drifted_totals(make_client) -> None:
+    client = await make_client(accounts=AccountsSettings(admins=(ADMIN.upper(),)))
     app = client.server.app
-    alice, bob = await register(client), await register(client)
+    alice, bob = await register(client), await register(client, email=ADMIN)
     aid = (await attempt(client, alice, (await constellation(client, alice))["id"]))["id"]
     sid = (await session(client, alice, aid, 30))["id"]
     await call(client, "PUT", f"/api/sessions/{sid}/complete/", alice)

@@ -84,3 +84,13 @@ async def test_memory_counter_forgets_keys_that_are_never_used_again() -> None:
     now[0] = 11.0
     assert (await counter.reserve("send:new", 5)).granted  # one sweep per window
     assert list(counter._events) == ["send:new"]
+
+
+async def test_memory_counter_forgets_keys_nobody_used_for_a_window() -> None:
+    now = [0.0]
+    counter = MemoryWindowCounter(10, clock=lambda: now[0])
+    for n in range(100):  # one-off keys, e.g. made-up emails
+        await counter.reserve(f"ghost{n}", 5)
+    now[0] = 10.5
+    await counter.reserve("fresh", 5)
+    assert set(counter._events) == {"fresh"}
