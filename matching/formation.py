@@ -70,9 +70,10 @@ def target_size(caller: Profile, options: FormationOptions) -> int:
 def suggest_groups(
     caller: Profile,
     index: ProfileIndex,
-    available: Mapping[str, Collection[int]],
+    available: Mapping[str, Collection[int]] | None,
     weights: Weights,
     *,
+    grouped: Mapping[str, Collection[int]] | None = None,
     dismissed: Collection[int] = (),
     excluded: Collection[int] = (),
     hidden_keys: Collection[str] = (),
@@ -82,15 +83,18 @@ def suggest_groups(
     """Up to `options.limit` proposals, best least misery first.
 
     available: normalised subject → ids of students in no group for that subject (the domain
-    knows memberships). dismissed: ids the caller dismissed (down-weighted). excluded: ids that
-    must never appear (blocked either way). hidden_keys: proposals the caller dismissed."""
+    knows memberships); a subject missing from it has no candidates. grouped: the complement,
+    subject → ids already in a group for it (cheaper when most students are free); with
+    available=None every indexed student not in `grouped` is free.
+    dismissed: ids the caller dismissed (down-weighted). excluded: ids that must never appear
+    (blocked either way). hidden_keys: proposals the caller dismissed."""
     options = options or FormationOptions()
     if not caller.subjects or not caller.has_schedule or caller.schedule_mask == 0:
         return []  # nothing to share: the domain shows a hint instead
     floor = weights.threshold if options.min_score is None else options.min_score
     found: dict[frozenset[int], tuple[float, SuggestedGroup]] = {}
     for subject in sorted(caller.subjects):
-        free = available.get(subject, ())
+        free = _free_rows(index, subject, available, grouped)
         pool_weights = replace(weights, threshold=floor)
         pool = _pool(caller, index, subject, free, pool_weights, dismissed, excluded, options)
         for objective, group in _search(caller, pool, weights, floor, set(dismissed), options):
@@ -103,11 +107,26 @@ def suggest_groups(
     return [_explained(group, index, caller, names) for _, group in ranked[: options.limit]]
 
 
+def _free_rows(
+    index: ProfileIndex,
+    subject: str,
+    available: Mapping[str, Collection[int]] | None,
+    grouped: Mapping[str, Collection[int]] | None,
+) -> np.ndarray:
+    """Rows of students in no group for the subject (bool per row)."""
+    free = np.ones(index.size, dtype=bool)
+    if available is not None:
+        free = index.rows_of(available.get(subject, ()))
+    if grouped is not None and grouped.get(subject):
+        free &= ~index.rows_of(grouped[subject])
+    return free
+
+
 def _pool(
     caller: Profile,
     index: ProfileIndex,
     subject: str,
-    free_ids: Collection[int],
+    free: np.ndarray,
     weights: Weights,
     dismissed: Collection[int],
     excluded: Collection[int],
@@ -115,13 +134,14 @@ def _pool(
 ) -> list[Profile]:
     """Top candidates for one subject, vectorised in the index (at or above the threshold with
     the caller); dismissed ones rank lower."""
-    if not free_ids or index.size == 0:
+    if index.size == 0:
         return []
-    allowed = index.rows_of(free_ids)
-    allowed &= index.with_subject(subject)
+    allowed = free & index.with_subject(subject)
     allowed &= index.sharing_a_slot(caller.schedule_mask)
+    if not allowed.any():
+        return []
     dismissed = set(dismissed)
-    extra = len(dismissed & set(free_ids)) if dismissed else 0
+    extra = len(dismissed)  # enough extra rows that dismissed ones cannot crowd out the pool
     target = target_size(caller, options)
     matches = index.score(
         caller,
