@@ -112,6 +112,14 @@ def test_dismissed_students_rank_lower_and_hidden_keys_are_skipped() -> None:
     assert [g.member_ids for g in hidden] == [(1, 3)]
 
 
+def test_grouped_is_the_complement_of_available() -> None:
+    index = build(TOWN)
+    (group,) = suggest_groups(CALLER, index, None, W, grouped={"math": {3, 5, 6}})
+    assert group.member_ids == (1, 2)  # B (3) is in a math group; 4 cannot meet; 7 no math
+    both = suggest_groups(CALLER, index, {"math": {2, 3}}, W, grouped={"math": {2}})
+    assert [g.member_ids for g in both] == [(1, 3)]
+
+
 def test_no_schedule_or_no_subjects_means_no_proposals() -> None:
     index = build(TOWN)
     available = {"math": {2, 3}}
