@@ -47,6 +47,7 @@ sys.path[0] = str(ROOT)  # run as a script: import the project, not bench/ (benc
 
 import numpy as np  # noqa: E402
 
+from bench import matching_second as second  # noqa: E402
 from domain.matching import MatchingService  # noqa: E402
 from domain.matching_records import StoredEmbedding, StudentRecord  # noqa: E402
 from matching.embedder import Embedder, HashingEmbedder  # noqa: E402
@@ -399,6 +400,7 @@ def section(run: Run, plotted: bool) -> str:
     ]
     if plotted:
         lines += ["", f"![matching benchmark]({DOCS_PLOT.relative_to(DOCS.parent).as_posix()})"]
+    lines += ["", *second.doc_lines(run.rows, m)]
     return "\n".join(lines) + "\n"
 
 
@@ -468,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in sorted(args.sizes):
         records = synthetic_records(n, texts, vectors, rng, embedder.name)
         stats = asyncio.run(time_service(records, embedder.name, args.requests, rng))
+        formation = args.smoke or n >= 10_000
+        stats |= second.measure(records, args.requests, rng, with_formation=formation)
         del records
         bandwidths.append(copy_bandwidth(copy_mb))
         origin_ms = origin["per_candidate_ms"] * (n - 1)
@@ -481,6 +485,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{origin_ms / 1e3:9.1f} s ({row['speedup']:,.0f}×)  build {row['build_s']:.1f} s  "
             f"{row['mean_results']:.0f} results"
         )  # fmt: skip
+    embeds = None if args.smoke else second.time_embeds(embedder, texts, 60)
+    population = second.persona_population(
+        8 if args.smoke else 60, 6, 4, vectors, SUBJECTS, np.random.default_rng(args.seed)
+    )
+    quality = second.quality(population)
     # The floor is a property of the machine: the best copy measured during the run.
     bandwidth = max(bandwidths)
     print(f"numpy copy bandwidth: {bandwidth / 1e9:.1f} GB/s (read + write, best of the run)")
@@ -501,12 +510,21 @@ def main(argv: list[str] | None = None) -> int:
         "bandwidth_gbs": bandwidth / 1e9,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "origin": origin,
+        "embeds": embeds,
+        "quality": quality,
+        "quality_table": second.quality_table(quality, population),
     }
     run = Run(rows, meta)
     print()
     print(table(run))
     for note in verdicts(run):
         print(note)
+    print()
+    print(second.table(run.rows))
+    for note in second.verdicts(run.rows, run.meta):
+        print(note)
+    print()
+    print(meta["quality_table"])
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     result = json.dumps({"meta": meta, "rows": rows}, indent=2)

@@ -26,6 +26,12 @@ def subject_set(subjects: list[str] | tuple[str, ...]) -> frozenset[str]:
     return frozenset(s for s in (normalise_subject(x) for x in subjects) if s)
 
 
+def goal_set(goals: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """Study goals (`groupPreferences.studyGoals`), normalised like subjects: "Exam  Prep" and
+    "exam prep" are one goal."""
+    return subject_set(goals)
+
+
 def _day_index(day: str) -> int:
     index = _DAY_BY_KEY.get(day.strip().lower())
     if index is None:
@@ -83,7 +89,28 @@ class Profile:
     schedule_mask: int
     performance: float
     embedding: np.ndarray | None  # float32, L2-normalised, 384-d; None: no learning style
+    goals: frozenset[str] = frozenset()  # normalised study goals (goal_set); empty: none listed
+    # Whether the schedule constrains anyone. None: derived from the mask (a student without
+    # slots is unconstrained). A group whose members share no slot knows its schedule (True)
+    # although its common mask is 0: nobody can meet it (group_profile(flexible=True)).
+    schedule_known: bool | None = None
+    preferred_size: int | None = None  # groupPreferences.groupSize, when given
 
     @property
     def has_style(self) -> bool:
         return self.embedding is not None
+
+    @property
+    def has_schedule(self) -> bool:
+        return self.schedule_mask != 0 if self.schedule_known is None else self.schedule_known
+
+    @property
+    def has_goals(self) -> bool:
+        return bool(self.goals)
+
+
+def can_meet(a: Profile, b: Profile) -> bool:
+    """Feasibility (pairwise reference): both have a schedule and share no (day, slot) → False."""
+    if not (a.has_schedule and b.has_schedule):
+        return True
+    return a.schedule_mask & b.schedule_mask != 0

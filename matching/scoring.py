@@ -1,4 +1,9 @@
-"""The matching model (design.md §4): four factors, weighted, with plain-language explanations."""
+"""The matching model (design.md §4): five weighted factors, with plain-language explanations.
+
+`Weights()` is still the origin's four-factor formula (goals weigh 0) so today's callers keep
+their behaviour; `Weights.contract()` is the second version's (goals 0.10). Goals are compared
+only when both sides list some; otherwise that factor is left out and the other weights are
+scaled up so they keep their sum (`goal_scale`)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,24 @@ class Weights:
     style: float = 0.2
     performance: float = 0.1
     threshold: float = 0.5  # a candidate is shown when its composite score is >= threshold
+    goals: float = 0.0  # after threshold: positional construction (subjects..threshold) unchanged
+
+    @classmethod
+    def origin(cls, threshold: float = 0.5) -> Weights:
+        """The four-factor formula the service uses until it is wired to the contract."""
+        return cls(0.4, 0.3, 0.2, 0.1, threshold)
+
+    @classmethod
+    def contract(cls, threshold: float = 0.5) -> Weights:
+        """api.md "Matching, second version": 0.35 / 0.25 / 0.20 / 0.10 goals / 0.10 level."""
+        return cls(0.35, 0.25, 0.20, 0.10, threshold, goals=0.10)
+
+    @property
+    def goal_scale(self) -> float:
+        """Factor on the other four weights when goals are not compared, so the weights keep
+        their sum (1 for both presets). 0 when goals are the only weighted factor."""
+        others = self.subjects + self.schedule + self.style + self.performance
+        return (others + self.goals) / others if others > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +49,8 @@ class Match:
     schedule: float
     style: float
     performance: float
+    goals: float = 0.0  # Jaccard of goal sets; 0 when not compared
+    goals_compared: bool = False  # both sides list goals
 
     @property
     def percentage(self) -> int:
@@ -66,11 +91,28 @@ def score_pair(a: Profile, b: Profile, weights: Weights) -> Match:
         style_similarity(a.embedding, b.embedding),
         performance_compatibility(a.performance, b.performance),
     )
-    return Match(b.id, composite(*factors, weights), *factors)
+    compared = a.has_goals and b.has_goals
+    goals = jaccard(a.goals, b.goals) if compared else 0.0
+    score = composite_with_goals(*factors, goals, compared, weights)
+    return Match(b.id, score, *factors, goals=goals, goals_compared=compared)
 
 
 def composite(subject: float, schedule: float, style: float, perf: float, w: Weights) -> float:
     return w.subjects * subject + w.schedule * schedule + w.style * style + w.performance * perf
+
+
+def composite_with_goals(
+    subject: float,
+    schedule: float,
+    style: float,
+    perf: float,
+    goals: float,
+    goals_compared: bool,
+    w: Weights,
+) -> float:
+    """All five factors; without a goal comparison the other four are renormalised."""
+    base = composite(subject, schedule, style, perf, w)
+    return base + w.goals * goals if goals_compared else base * w.goal_scale
 
 
 def explain(match: Match, seeker: Profile, candidate: Profile, names: dict[str, str]) -> str:
