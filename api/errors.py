@@ -78,7 +78,9 @@ def validation_details(error: ValidationError) -> dict[str, str]:
 
 
 def domain_error_response(error: DomainError) -> web.Response:
-    status = STATUS_BY_ERROR.get(type(error), 400)
+    status = next(
+        (STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), 400
+    )
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
     return error_response(status, error.code, error.message, error.details, headers)
 
