@@ -19,14 +19,15 @@ from pydantic import (
 from api.addresses import client_address
 from api.keys import USERS
 from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
-from api.schemas import CamelIn, CamelOut, GivenPassword, Label, Password
+from api.schemas import CamelIn, CamelOut, GivenPassword, Label, MultiLine, Password, SingleLine
 from domain.models import User
 from matching.profile import schedule_mask
 
 routes = Routes("accounts")
 
 _TIMEZONES = frozenset(available_timezones())
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254), SingleLine]
 
 
 def _alias(*names: str) -> Any:
@@ -43,10 +44,10 @@ class ProfileFields(CamelIn):
     """Profile keys as the README writes them (camelCase) or as the mobile client sends them."""
 
     name: Name | None = None
-    university: Annotated[str, StringConstraints(max_length=150)] | None = None
-    major: Annotated[str, StringConstraints(max_length=100)] | None = None
-    year: Annotated[str, StringConstraints(max_length=50)] | None = None
-    learning_style: Annotated[str, StringConstraints(max_length=2000)] | None = _alias(
+    university: Annotated[str, StringConstraints(max_length=150), SingleLine] | None = None
+    major: Annotated[str, StringConstraints(max_length=100), SingleLine] | None = None
+    year: Annotated[str, StringConstraints(max_length=50), SingleLine] | None = None
+    learning_style: Annotated[str, StringConstraints(max_length=2000), MultiLine] | None = _alias(
         "learningStyle", "learning_style"
     )
     subjects: list[Label] | None = Field(None, max_length=20)
@@ -67,7 +68,7 @@ class ProfileFields(CamelIn):
         validation_alias=AliasChoices("preferredGroupSize", "preferred_group_size"),
     )
     study_preferences: list[Label] | None = _alias("studyPreferences", "study_preferences")
-    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
 
     @field_validator("schedule")
     @classmethod
@@ -121,7 +122,7 @@ class ProfileFields(CamelIn):
 
 
 class RegisterIn(ProfileFields):
-    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    email: Email
     password: Password
     name: Name
 
@@ -133,7 +134,7 @@ class RegisterIn(ProfileFields):
 
 
 class LoginIn(CamelIn):
-    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254), SingleLine]
     password: GivenPassword
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import (
@@ -11,17 +11,15 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
-    StringConstraints,
     model_validator,
 )
 
 from api.keys import CHAT
 from api.routing import Routes, current_user, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE, CamelIn
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl
 from domain.chat import NewMessage, message_payload, reactions_payload
 
 routes = Routes("chat")
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class HistoryQuery(BaseModel):
@@ -39,22 +37,20 @@ class HistoryQuery(BaseModel):
 
 
 class SendIn(CamelIn):
-    content: Annotated[str, StringConstraints(max_length=20000)] = ""
+    content: Content = ""
     message_type: Literal["text", "image", "announcement"] = Field(
         "text", validation_alias=AliasChoices("messageType", "message_type")
     )
-    image_url: Annotated[str, StringConstraints(max_length=2048)] | None = Field(
-        None, validation_alias=AliasChoices("imageUrl", "image_url")
-    )
+    image_url: ImageUrl | None = Field(None, validation_alias=AliasChoices("imageUrl", "image_url"))
     client_id: ClientId | None = Field(None, validation_alias=AliasChoices("clientId", "client_id"))
 
 
 class ReactIn(CamelIn):
-    emoji: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    emoji: Emoji
 
 
 class EditIn(CamelIn):
-    content: Annotated[str, StringConstraints(max_length=20000)]
+    content: Content
 
 
 class ReadIn(CamelIn):

@@ -85,7 +85,9 @@ def validation_details(error: ValidationError) -> dict[str, str]:
 
 
 def domain_error_response(error: DomainError) -> web.Response:
-    status = STATUS_BY_ERROR.get(type(error), 400)
+    status = next(
+        (STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), 400
+    )
     retry_after = error.retry_after if isinstance(error, RateLimited | Busy) else None
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error_response(status, error.code, error.message, error.details, headers)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as CalendarEvent
 from pydantic import (
     AwareDatetime,
@@ -22,39 +23,20 @@ from pydantic import (
 
 from api.keys import GROUP_SESSIONS, USERS
 from api.routing import Routes, bearer_token, current_user, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE, CamelIn
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MultiLine, SingleLine
 from domain.group_sessions import GroupSession, session_payload
 from domain.groups import Group
 
 routes = Routes("group sessions")
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Location = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Location = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
+Description = Annotated[str, StringConstraints(max_length=5000), MultiLine]
+FeedToken = Annotated[str, StringConstraints(min_length=1, max_length=1024), SingleLine]
 Duration = Annotated[StrictInt, Field(ge=1, le=1440)]
 
 
-def _no_control_characters(value: Any, allowed: str = "") -> Any:
-    if isinstance(value, str) and any(
-        unicodedata.category(char) == "Cc" and char not in allowed for char in value
-    ):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-class _SessionFields(CamelIn):
-    @field_validator("title", "location", check_fields=False)
-    @classmethod
-    def _single_line(cls, value: Any) -> Any:
-        return _no_control_characters(value)
-
-    @field_validator("description", check_fields=False)
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        return _no_control_characters(value, allowed="\n\t")
-
-
-class SessionIn(_SessionFields):
+class SessionIn(CamelIn):
     title: Title
     scheduled_time: AwareDatetime
     duration_minutes: Duration
@@ -62,7 +44,7 @@ class SessionIn(_SessionFields):
     description: Description = ""
 
 
-class SessionPatch(_SessionFields):
+class SessionPatch(CamelIn):
     """Only the keys sent change; null is refused (send "" to clear the description)."""
 
     title: Title | None = None
@@ -100,7 +82,7 @@ class SessionQuery(BaseModel):
 class FeedQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+    token: FeedToken | None = None
 
 
 @routes.post(
@@ -200,19 +182,36 @@ def render_calendar(group: Group, sessions: list[GroupSession], now: datetime) -
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"{group.title} · StudySync")
+    calendar.add("x-wr-calname", ics_text(f"{group.title} · StudySync"))
     for session in sessions:
         event = CalendarEvent()
         event.add("uid", f"group-session-{session.id}@studysync")
         event.add("dtstamp", now)
         event.add("dtstart", session.scheduled_time)
         event.add("dtend", session.end_time)
-        event.add("summary", session.title)
-        event.add("location", session.location)
-        event.add("description", session.description)
+        event.add("summary", ics_text(session.title))
+        event.add("location", ics_text(session.location))
+        event.add("description", ics_text(session.description, multi_line=True))
         event.add("status", "CANCELLED" if session.status == "cancelled" else "CONFIRMED")
         event.add("sequence", session.sequence)
         event.add("created", session.created_at)
         event.add("last-modified", session.updated_at)
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\u0085\u2028\u2029]")
+
+
+def ics_text(value: str, *, multi_line: bool = False) -> vText:
+    """An RFC 5545 TEXT value that cannot break out of its content line, whatever was stored
+    (rows may predate the text rule): line breaks become one escaped newline (multi-line
+    fields) or a space, other control characters and lone surrogates are dropped; vText then
+    escapes backslash, comma, semicolon and newline, and to_ical() folds long lines."""
+    text = _LINE_BREAKS.sub("\n" if multi_line else " ", value)
+    kept = "".join(
+        char
+        for char in text
+        if char in "\n\t" or unicodedata.category(char) not in {"Cc", "Cs", "Zl", "Zp"}
+    )
+    return vText(kept)

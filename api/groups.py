@@ -9,7 +9,7 @@ from pydantic import Field, StrictInt, StringConstraints
 
 from api.keys import GROUPS
 from api.routing import Routes, current_user, ok, parse_body, path_id
-from api.schemas import CamelIn
+from api.schemas import CamelIn, MultiLine, SingleLine
 from domain.chat import iso, message_payload
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
 
@@ -17,11 +17,11 @@ routes = Routes("groups")
 
 
 class GroupIn(CamelIn):
-    title: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    description: Annotated[str, StringConstraints(max_length=2000)] = ""
-    schedule: Annotated[str, StringConstraints(max_length=200)] = "Flexible"
-    location: Annotated[str, StringConstraints(max_length=200)] = "TBD"
+    title: Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+    description: Annotated[str, StringConstraints(max_length=2000), MultiLine] = ""
+    schedule: Annotated[str, StringConstraints(max_length=200), SingleLine] = "Flexible"
+    location: Annotated[str, StringConstraints(max_length=200), SingleLine] = "TBD"
     max_members: StrictInt = Field(6, ge=2, le=50)
     join_policy: Literal["open", "approval"] = "open"
 

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from api.keys import MATCHING
 from api.routing import Routes, current_user, ok, parse_body
-from api.schemas import CamelIn
+from api.schemas import CamelIn, SingleLine
 from domain.matching_records import GroupCard, Recommendation, SearchHit, StudentRecord
 from matching.scoring import match_percentage
 
@@ -22,7 +22,7 @@ class RecommendIn(CamelIn):
 
 
 class SearchIn(CamelIn):
-    query: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    query: Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
     limit: int = Field(10, ge=1, le=50)
 
 

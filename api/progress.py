@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 
 from api.keys import POSTS, PROGRESS, STATS
 from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE, SnakeIn
+from api.schemas import MAX_ID, MAX_PAGE, MultiLine, SingleLine, SnakeIn
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_json import attempt_full, constellation_full, post_full, session_full
@@ -21,7 +21,7 @@ from domain.stats import StatsService
 
 routes = Routes("progress")
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 Weight = Annotated[StrictInt, Field(ge=1, le=100)]
 
 
@@ -64,7 +64,7 @@ class PostIn(SnakeIn):
     user_id: Id | None = None
     constellation_id: Id
     post_type: Literal["completion", "progress", "streak", "milestone"]
-    message: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    message: Annotated[str, StringConstraints(max_length=2000), MultiLine] | None = None
     study_duration: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
 
 

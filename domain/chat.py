@@ -7,17 +7,24 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
+
+import emoji
 
 from domain.bulkhead import KeyedBulkhead
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from domain.events import Event, group_room
 from domain.groups import GroupService
 from domain.ports import Publisher, UnitOfWorkFactory
+from domain.text import forbidden_character, is_blank, is_invisible_char
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
 
 MESSAGE_TYPES = ("text", "image", "announcement")
-MAX_EMOJI_BYTES = 16
-ZWJ = "\u200d"
+# api-realtime.md says 16 bytes, but a family (25 bytes), a tag flag such as England's (28) or a
+# kiss with two skin tones (35, the longest emoji today) are real emoji users pick: the bound
+# only keeps the lookup cheap. The column holds 32 characters; the longest emoji is 10.
+MAX_EMOJI_BYTES = 64
+MAX_IMAGE_URL_CHARS = 2048
 
 
 @dataclass(frozen=True)
@@ -87,18 +94,31 @@ def message_payload(message: Message) -> dict[str, Any]:
 
 
 def is_single_emoji(text: str) -> bool:
-    """One emoji grapheme: ZWJ-joined parts that each hold one pictograph (plus modifiers and
-    variation selectors), or one flag (two regional indicators)."""
+    """One emoji as the emoji package (Unicode's emoji data) knows it: keycaps, ZWJ families,
+    skin tones and tag flags included; an emoji with anything else attached is refused."""
     if not text or len(text.encode("utf-8")) > MAX_EMOJI_BYTES:
         return False
-    return all(_is_emoji_part(part) for part in text.split(ZWJ))
+    return bool(emoji.is_emoji(unicodedata.normalize("NFC", text)))
 
 
-def _is_emoji_part(part: str) -> bool:
-    bases = [ch for ch in part if unicodedata.category(ch) == "So"]
-    others_ok = all(unicodedata.category(ch) in {"So", "Sk", "Mn", "Me", "Cf"} for ch in part)
-    flags = [ch for ch in part if 0x1F1E6 <= ord(ch) <= 0x1F1FF]
-    return others_ok and (len(bases) == 1 or (len(flags) == 2 and len(bases) == 2))
+def validate_image_url(url: str) -> str:
+    """An absolute http(s) URL with a host, nothing invisible or out of band in it."""
+    problem = None
+    if len(url) > MAX_IMAGE_URL_CHARS:
+        problem = f"at most {MAX_IMAGE_URL_CHARS} characters"
+    elif any(char.isspace() or is_invisible_char(char) for char in url) or forbidden_character(url):
+        problem = "must not contain spaces or control characters"
+    else:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:
+            parts, host = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not host:
+            problem = "must be an absolute http(s) URL with a host"
+    if problem:
+        raise InvalidInput("An image message needs an http(s) imageUrl", {"imageUrl": problem})
+    return url
 
 
 def validate_content(content: str, message_type: str, image_url: str | None, max_chars: int) -> str:
@@ -106,12 +126,19 @@ def validate_content(content: str, message_type: str, image_url: str | None, max
     if message_type not in MESSAGE_TYPES:
         raise InvalidInput("Unknown message type", {"messageType": f"one of {MESSAGE_TYPES}"})
     if message_type == "image":
-        if not image_url or not image_url.startswith(("http://", "https://")):
-            raise InvalidInput(
-                "An image message needs an http(s) imageUrl", {"imageUrl": "must be an http(s) URL"}
-            )
-    elif not content:
+        validate_image_url(image_url or "")
+    elif image_url is not None:
+        raise InvalidInput(
+            "An imageUrl is accepted only on image messages",
+            {"imageUrl": "allowed only when messageType is image"},
+        )
+    elif is_blank(content):
         raise InvalidInput("A message cannot be empty", {"content": "must not be blank"})
+    if forbidden_character(content, multi_line=True) is not None:
+        raise InvalidInput(
+            "A message cannot contain control characters",
+            {"content": "must not contain control characters"},
+        )
     if len(content) > max_chars:
         raise InvalidInput(
             f"A message is at most {max_chars} characters",
@@ -215,16 +242,19 @@ class ChatService:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[_PendingSend]) -> None:
-        outcomes: list[tuple[_PendingSend, Any]] = []
+        async def store_batch(uow: Any) -> list[tuple[_PendingSend, Any]]:
+            outcomes: list[tuple[_PendingSend, Any]] = []
+            await uow.chat.lock_groups({pending.new.group_id for pending in batch})
+            for pending in batch:
+                try:
+                    outcomes.append((pending, await self._store(uow, pending)))
+                except DomainError as error:  # this send's own refusal
+                    outcomes.append((pending, error))
+            await uow.commit()
+            return outcomes
+
         try:
-            async with self._uow() as uow:
-                await uow.chat.lock_groups({pending.new.group_id for pending in batch})
-                for pending in batch:
-                    try:
-                        outcomes.append((pending, await self._store(uow, pending)))
-                    except DomainError as error:  # this send's own refusal
-                        outcomes.append((pending, error))
-                await uow.commit()
+            outcomes = await self._uow.run(store_batch)  # a deadlock re-runs the whole batch
         except BaseException as error:  # nothing of the batch was stored
             for pending in batch:
                 if not pending.done.done():
@@ -280,11 +310,15 @@ class ChatService:
     async def react(self, user_id: int, message_id: int, emoji: str) -> tuple[int, list[Reaction]]:
         if not is_single_emoji(emoji):
             raise InvalidInput("Send exactly one emoji", {"emoji": "must be one emoji"})
-        async with self._uow() as uow:
+
+        async def toggle(uow: Any) -> tuple[Message, list[Reaction]]:
             message = await self._own_message(uow, user_id, message_id)
             await uow.chat.toggle_reaction(message_id, user_id, emoji)
             reactions = await uow.chat.reactions(message_id)
             await uow.commit()
+            return message, reactions
+
+        message, reactions = await self._uow.run(toggle)
         await self._publisher.publish(
             Event(
                 "message:reaction",
@@ -300,12 +334,16 @@ class ChatService:
 
     async def edit(self, user_id: int, message_id: int, content: str) -> Message:
         content = validate_content(content, "text", None, self.max_chars)
-        async with self._uow() as uow:
+
+        async def change(uow: Any) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             if message.user_id != user_id:
                 raise Forbidden("You can edit only your own messages")
-            edited = await uow.chat.edit(message_id, content)
+            edited: Message = await uow.chat.edit(message_id, content)
             await uow.commit()
+            return edited
+
+        edited = await self._uow.run(change)
         await self._publisher.publish(
             Event(
                 "message:updated", group_room(edited.group_id), {"message": message_payload(edited)}
@@ -314,13 +352,17 @@ class ChatService:
         return edited
 
     async def delete(self, user_id: int, message_id: int) -> int:
-        async with self._uow() as uow:
+
+        async def remove(uow: Any) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             membership = await uow.groups.membership(message.group_id, user_id)
             if message.user_id != user_id and membership.role != "leader":
                 raise Forbidden("You can delete only your own messages")
             await uow.chat.delete(message_id)
             await uow.commit()
+            return message
+
+        message = await self._uow.run(remove)
         await self._publisher.publish(
             Event(
                 "message:deleted",
@@ -332,12 +374,15 @@ class ChatService:
 
     async def mark_read(self, user_id: int, group_id: int, message_id: int) -> int:
         """Move the read marker forward (never back); returns the unread count."""
-        async with self._uow() as uow:
+
+        async def move_marker(uow: Any) -> int:
             await GroupService.active_membership(uow, user_id, group_id)
             message = await uow.chat.get(message_id)
             if message is None or message.group_id != group_id:
                 raise NotFound("Message not found in this group")
             await uow.chat.mark_read(group_id, user_id, message_id)
-            unread = await uow.chat.unread_count(group_id, user_id)
+            unread: int = await uow.chat.unread_count(group_id, user_id)
             await uow.commit()
-        return unread
+            return unread
+
+        return await self._uow.run(move_marker)

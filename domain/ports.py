@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from domain.models import Credentials, NewUser, User
 
@@ -39,7 +39,17 @@ class UnitOfWork(Protocol):
     def __getattr__(self, name: str) -> Any: ...
 
 
-UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+T = TypeVar("T")
+
+
+class UnitOfWorkFactory(Protocol):
+    """`async with uow() as u:` opens one transaction. `await uow.run(work)` runs `work(u)` in
+    one and runs all of it again (a few times, with jitter, logged) when the database aborted
+    it for a deadlock or serialisation failure; then Unavailable. `work` must commit itself and
+    keep its side effects (events) for after run returns, as it may be called more than once."""
+
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T: ...
 
 
 class Publisher(Protocol):

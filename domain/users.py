@@ -15,6 +15,7 @@ from domain.models import Credentials, NewUser, User
 from domain.ports import Publisher, UnitOfWorkFactory
 from domain.revocation import RevokedTokenCache
 from domain.security import PasswordHasher, TokenIssuer
+from domain.text import forbidden_character, is_invisible_char
 from domain.throttle import WindowCounter, retry_after_seconds
 
 LOGIN_FAILED = "Invalid email or password"
@@ -36,7 +37,8 @@ _EMAIL = re.compile(
 
 def normalise_email(email: str, required_suffix: str) -> str:
     email = email.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    invisible = forbidden_character(email) or any(map(is_invisible_char, email))
+    if len(email) > 254 or invisible or not _EMAIL.match(email):
         raise InvalidInput("Enter a valid email address", {"email": "not a valid email address"})
     if required_suffix and not email.endswith(required_suffix.lower()):
         raise InvalidInput(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.alias_generators import to_camel
 
+from api.schemas import ClientId, Content, Emoji, ImageUrl
 from domain.models import MAX_ID
 
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
@@ -20,20 +21,20 @@ class Payload(BaseModel):
 
 class SendPayload(Payload):
     group_id: Id
-    content: Annotated[str, StringConstraints(max_length=20000)] = ""
+    content: Content = ""
     message_type: Literal["text", "image", "announcement"] = "text"
-    image_url: Annotated[str, StringConstraints(max_length=2048)] | None = None
-    client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    image_url: ImageUrl | None = None
+    client_id: ClientId | None = None
 
 
 class ReactPayload(Payload):
     message_id: Id
-    emoji: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    emoji: Emoji
 
 
 class EditPayload(Payload):
     message_id: Id
-    content: Annotated[str, StringConstraints(max_length=20000)]
+    content: Content
 
 
 class MessageRef(Payload):

@@ -1,11 +1,15 @@
-"""Unit of work: one connection, one transaction, repositories created on first use."""
+"""Unit of work: one connection, one transaction, repositories created on first use; and the
+retry of a whole transaction the database aborted for a deadlock or serialisation failure."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable
+import logging
+import random
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -13,10 +17,56 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.errors import Unavailable
 from storage.repositories import REPOSITORIES
 
+log = logging.getLogger("studysync.storage")
+T = TypeVar("T")
+
+RETRY_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 0.02
+_MYSQL_CONFLICTS = {1213: "deadlock", 1205: "lock wait timeout"}
+_POSTGRES_CONFLICTS = {"40001": "serialisation failure", "40P01": "deadlock"}
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+_DOWN = "The database is unavailable; nothing was stored"
+
+
+class TransactionConflict(Unavailable):
+    """The database rolled the transaction back to break a deadlock or a serialisation
+    conflict: nothing was stored, and running the whole transaction again may succeed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("The database was busy; nothing was stored, try again")
+        self.reason = reason
+
+
+def conflict_reason(error: BaseException) -> str | None:
+    """Why the database aborted this transaction, if retrying it is the right answer."""
+    if not isinstance(error, exc.DBAPIError):
+        return None
+    original = error.orig
+    args = getattr(original, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _MYSQL_CONFLICTS:
+        return f"{_MYSQL_CONFLICTS[args[0]]} ({args[0]})"
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if state in _POSTGRES_CONFLICTS:
+        return f"{_POSTGRES_CONFLICTS[state]} ({state})"
+    message = str(original).lower()
+    if any(busy in message for busy in _SQLITE_BUSY):
+        return "sqlite busy"
+    return None
+
+
+def _translated(error: BaseException) -> Unavailable | None:
+    reason = conflict_reason(error)
+    if reason is not None:
+        return TransactionConflict(reason)
+    if isinstance(error, exc.OperationalError | exc.InterfaceError | OSError):
+        return Unavailable(_DOWN)
+    return None
+
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, retried: bool = False) -> None:
         self._engine = engine
+        self._retried = retried  # run() logs conflicts itself
         self._connection: AsyncConnection | None = None
         self._repositories: dict[str, Any] = {}
 
@@ -24,9 +74,12 @@ class SqlUnitOfWork:
         try:
             self._connection = await self._engine.connect()
             await self._connection.begin()
-        except (exc.OperationalError, exc.InterfaceError, OSError) as error:
+        except (exc.SQLAlchemyError, OSError) as error:
             await self._close()
-            raise Unavailable("The database is unavailable; nothing was stored") from error
+            translated = _translated(error)
+            if translated is None:
+                raise
+            raise translated from error
         return self
 
     def __getattr__(self, name: str) -> Any:
@@ -41,8 +94,11 @@ class SqlUnitOfWork:
         assert self._connection is not None
         try:
             await self._connection.commit()
-        except (exc.OperationalError, exc.InterfaceError) as error:
-            raise Unavailable("The database is unavailable; nothing was stored") from error
+        except exc.SQLAlchemyError as error:
+            translated = _translated(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     async def __aexit__(
         self,
@@ -51,8 +107,13 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         await self._close()
-        if isinstance(error, exc.OperationalError | exc.InterfaceError):
-            raise Unavailable("The database is unavailable; nothing was stored") from error
+        if error is None:
+            return
+        translated = error if isinstance(error, TransactionConflict) else _translated(error)
+        if isinstance(translated, TransactionConflict) and not self._retried:
+            log.warning("transaction aborted by the database (%s); not retried", translated.reason)
+        if translated is not None and translated is not error:
+            raise translated from error
 
     async def _close(self) -> None:
         if self._connection is not None:
@@ -61,5 +122,51 @@ class SqlUnitOfWork:
             self._connection = None
 
 
-def unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
-    return lambda: SqlUnitOfWork(engine)
+class UnitOfWorkFactory:
+    """What services hold: `uow()` for one transaction, `uow.run(work)` for a retried one."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        attempts: int = RETRY_ATTEMPTS,
+        base_delay: float = RETRY_BASE_SECONDS,
+    ) -> None:
+        self._engine = engine
+        self.attempts = attempts
+        self.base_delay = base_delay
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)
+
+    async def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """work(uow) in a transaction; all of it again after a deadlock or serialisation
+        failure, with exponential backoff and jitter so the contenders do not meet again."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with SqlUnitOfWork(self._engine, retried=True) as uow:
+                    return await work(uow)
+            except TransactionConflict as conflict:
+                name = getattr(work, "__qualname__", "transaction")
+                if attempt == self.attempts:
+                    log.error(
+                        "%s aborted by the database (%s) %d times; answering unavailable",
+                        name,
+                        conflict.reason,
+                        attempt,
+                    )
+                    raise
+                delay = self.base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+                log.warning(
+                    "%s aborted by the database (%s), attempt %d of %d; retrying in %.0f ms",
+                    name,
+                    conflict.reason,
+                    attempt,
+                    self.attempts,
+                    delay * 1000,
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def unit_of_work_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(engine)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import bindparam, delete, exc, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,10 @@ _INSERT_MESSAGE_IF_NEW = {
     # IGNORE also skips a row whose group or user vanished (foreign keys): the caller finds
     # no message under that clientId and reports the group gone.
     "mysql": insert(messages).prefix_with("IGNORE"),
+}
+_INSERT_REACTION_IF_NEW = {
+    "sqlite": sqlite_insert(message_reactions).on_conflict_do_nothing(),
+    "mysql": insert(message_reactions).prefix_with("IGNORE"),
 }
 _MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
     users, users.c.id == messages.c.user_id
@@ -163,24 +167,25 @@ class SqlChatRepository:
         return await load_messages(self._db, ids[:limit]), has_more
 
     async def toggle_reaction(self, message_id: int, user_id: int, emoji: str) -> None:
-        removed = await self._db.execute(
+        """Add the reaction, or remove it when it was there. Insert first, keyed on the unique
+        (message, user, emoji) row: a DELETE of a row that is not there takes a gap lock on
+        MariaDB, and concurrent toggles then deadlock on each other's INSERTs."""
+        values = {
+            "message_id": message_id,
+            "user_id": user_id,
+            "emoji": emoji,
+            "created_at": utcnow(),
+        }
+        inserted = await self._db.execute(_INSERT_REACTION_IF_NEW[self._db.dialect.name], values)
+        if inserted.rowcount:
+            return
+        await self._db.execute(
             delete(message_reactions).where(
                 message_reactions.c.message_id == message_id,
                 message_reactions.c.user_id == user_id,
                 message_reactions.c.emoji == emoji,
             )
         )
-        if removed.rowcount:
-            return
-        try:
-            async with self._db.begin_nested():
-                await self._db.execute(
-                    insert(message_reactions).values(
-                        message_id=message_id, user_id=user_id, emoji=emoji, created_at=utcnow()
-                    )
-                )
-        except exc.IntegrityError:
-            pass  # a concurrent identical toggle added it: the reaction is there
 
     async def reactions(self, message_id: int) -> list[Reaction]:
         return (await _reactions_by_message(self._db, [message_id])).get(message_id, [])
