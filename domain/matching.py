@@ -13,7 +13,7 @@ from domain.matching_records import (
     SearchHit,
     StudentRecord,
 )
-from matching.profile import Profile, format_schedule
+from matching.profile import Profile, format_schedule, normalise_subject
 from matching.scoring import Match, Weights, explain
 
 SEARCH_WEIGHTS = Weights(subjects=0, schedule=0, style=1, performance=0, threshold=0)
@@ -58,25 +58,33 @@ class MatchingService(MatchingIndex):
             partner_matches = await loop.run_in_executor(
                 self._executor, self._students.score, seeker, self.weights, limit, {user_id}
             )
+        names = self._names_as_written_by(record)
         return Recommendations(
             # A row removed while the scoring thread ran (user deleted, group closed) is dropped.
             groups=[
-                self._group_recommendation(seeker, m)
+                self._group_recommendation(seeker, m, names)
                 for m in group_matches
                 if m.id in self._cards and m.id in self._groups
             ],
             partners=[
-                self._partner_recommendation(seeker, m)
+                self._partner_recommendation(seeker, m, names)
                 for m in partner_matches
                 if m.id in self._records and m.id in self._students
             ],
             seeker=record,
         )
 
-    def _group_recommendation(self, seeker: Profile, match: Match) -> Recommendation:
+    def _names_as_written_by(self, record: StudentRecord) -> dict[str, str]:
+        """Subject display names, in the seeker's own spelling where they study it."""
+        own = {normalise_subject(subject): subject for subject in record.subjects}
+        return {**self._subject_names, **own}
+
+    def _group_recommendation(
+        self, seeker: Profile, match: Match, names: dict[str, str]
+    ) -> Recommendation:
         candidate = self._groups.get(match.id)
         assert candidate is not None
-        text = explain(match, seeker, candidate, self._subject_names)
+        text = explain(match, seeker, candidate, names)
         return Recommendation(
             "group",
             match,
@@ -85,10 +93,12 @@ class MatchingService(MatchingIndex):
             schedule_text=format_schedule(candidate.schedule_mask),
         )
 
-    def _partner_recommendation(self, seeker: Profile, match: Match) -> Recommendation:
+    def _partner_recommendation(
+        self, seeker: Profile, match: Match, names: dict[str, str]
+    ) -> Recommendation:
         candidate = self._students.get(match.id)
         assert candidate is not None
-        text = explain(match, seeker, candidate, self._subject_names)
+        text = explain(match, seeker, candidate, names)
         return Recommendation(
             "partner",
             match,
