@@ -26,28 +26,6 @@ from api import (
 )
 from api.addresses import client_address
 from api.errors import error_middleware
-from api.keys import (
-    CHANGE_FEED,
-    CHAT,
-    DATABASE_PING,
-    ENDPOINTS,
-    ENGINE,
-    GROUP_SESSIONS,
-    GROUPS,
-    MATCHING,
-    METRICS,
-    MODEL_STATE,
-    NOTIFICATIONS,
-    OVERRIDES,
-    POSTS,
-    PROGRESS,
-    PUBLISHER,
-    REDIS,
-    SETTINGS,
-    STATS,
-    UOW,
-    USERS,
-)
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
 from api.security import security_middleware
 from domain.bulkhead import KeyedBulkhead
@@ -75,6 +53,28 @@ from storage.engine import create_engine, ping
 from storage.kv import RedisChangeFeed, RedisWindowCounter
 from storage.migrate import upgrade
 from storage.uow import unit_of_work_factory
+from wiring.keys import (
+    CHANGE_FEED,
+    CHAT,
+    DATABASE_PING,
+    ENDPOINTS,
+    ENGINE,
+    GROUP_SESSIONS,
+    GROUPS,
+    MATCHING,
+    METRICS,
+    MODEL_STATE,
+    NOTIFICATIONS,
+    OVERRIDES,
+    POSTS,
+    PROGRESS,
+    PUBLISHER,
+    REDIS,
+    SETTINGS,
+    STATS,
+    UOW,
+    USERS,
+)
 
 log = logging.getLogger("studysync.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"

@@ -17,11 +17,11 @@ from pydantic import (
 )
 
 from api.addresses import client_address
-from api.keys import USERS
 from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
 from api.schemas import CamelIn, CamelOut, GivenPassword, Label, MultiLine, Password, SingleLine
 from domain.models import User
 from matching.profile import schedule_mask
+from wiring.keys import USERS
 
 routes = Routes("accounts")
 

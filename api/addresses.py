@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from aiohttp import web
 
-from api.keys import SETTINGS
+from wiring.keys import SETTINGS
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

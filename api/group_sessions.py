@@ -21,11 +21,11 @@ from pydantic import (
     model_validator,
 )
 
-from api.keys import GROUP_SESSIONS, USERS
 from api.routing import Routes, bearer_token, current_user, ok, parse_body, parse_query, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MultiLine, SingleLine
 from domain.group_sessions import GroupSession, session_payload
 from domain.groups import Group
+from wiring.keys import GROUP_SESSIONS, USERS
 
 routes = Routes("group sessions")
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field, StrictInt, StringConstraints
 
-from api.keys import GROUPS
 from api.routing import Routes, current_user, ok, parse_body, path_id
 from api.schemas import CamelIn, MultiLine, SingleLine
 from domain.chat import iso, message_payload
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
+from wiring.keys import GROUPS
 
 routes = Routes("groups")
 

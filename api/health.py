@@ -6,8 +6,8 @@ import asyncio
 
 from aiohttp import web
 
-from api.keys import DATABASE_PING, MODEL_STATE, REDIS
 from api.routing import Routes, json_response
+from wiring.keys import DATABASE_PING, MODEL_STATE, REDIS
 
 routes = Routes("operations")
 VERSION = "0.1.0"

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field, StringConstraints
 
-from api.keys import MATCHING
 from api.routing import Routes, current_user, ok, parse_body
 from api.schemas import CamelIn, SingleLine
 from domain.matching_records import GroupCard, Recommendation, SearchHit, StudentRecord
 from matching.scoring import match_percentage
+from wiring.keys import MATCHING
 
 routes = Routes("matching")
 

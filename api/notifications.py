@@ -7,10 +7,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.keys import NOTIFICATIONS
 from api.routing import Routes, current_user, ok, parse_query, path_id
 from api.schemas import MAX_ID, MAX_PAGE
 from domain.notifications import Notification
+from wiring.keys import NOTIFICATIONS
 
 routes = Routes("notifications")
 

@@ -10,8 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from api.errors import CODE_BY_STATUS
-from api.keys import ENDPOINTS
 from api.routing import Endpoint, Routes, json_response
+from wiring.keys import ENDPOINTS
 
 routes = Routes("operations")
 _PARAM = re.compile(r"\{(\w+)\}")

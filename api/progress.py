@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from api.keys import POSTS, PROGRESS, STATS
 from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
 from api.schemas import MAX_ID, MAX_PAGE, MultiLine, SingleLine, SnakeIn
 from domain.posts import PostService
@@ -18,6 +17,7 @@ from domain.progress import ProgressService
 from domain.progress_json import attempt_full, constellation_full, post_full, session_full
 from domain.progress_records import MAX_MINUTES
 from domain.stats import StatsService
+from wiring.keys import POSTS, PROGRESS, STATS
 
 routes = Routes("progress")
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]

@@ -11,10 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from api.errors import error_response, validation_details
-from api.keys import ENDPOINTS, USERS
 from api.observability import user_id_var
 from domain.errors import InvalidInput, Unauthorized
 from domain.models import User
+from wiring.keys import ENDPOINTS, USERS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Model = TypeVar("Model", bound=BaseModel)

@@ -13,7 +13,6 @@ import socketio
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from api.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, SETTINGS, USERS
 from domain.chat import NewMessage, message_payload, reactions_payload
 from domain.errors import DomainError, Forbidden, NotFound, RateLimited
 from domain.events import group_room, user_room
@@ -21,6 +20,7 @@ from domain.models import User
 from domain.users import TokensRevoked
 from realtime import payloads as p
 from realtime.typing_gate import TypingGate
+from wiring.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, SETTINGS, USERS
 
 log = logging.getLogger("studysync.realtime")
 NAMESPACE = "/chat"

@@ -6,9 +6,9 @@ from typing import Any
 
 import socketio
 
-from api.keys import GROUPS
 from domain.events import Event, MembershipChanged, group_room
 from realtime.namespace import NAMESPACE, ChatNamespace
+from wiring.keys import GROUPS
 
 GROUP_ROOM_PREFIX = "group:"  # domain.events.group_room
 

@@ -12,11 +12,11 @@ import socketio
 from aiohttp import web
 from engineio import json as engineio_json
 
-from api.keys import CHANGE_FEED, PUBLISHER, REDIS, SETTINGS
 from realtime.guard import GuardedSocketServer
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
+from wiring.keys import CHANGE_FEED, PUBLISHER, REDIS, SETTINGS
 
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 

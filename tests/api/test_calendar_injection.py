@@ -7,9 +7,9 @@ from __future__ import annotations
 from icalendar import Calendar
 from sqlalchemy import update
 
-from api.keys import ENGINE
 from storage.tables import group_sessions, study_groups
 from tests.api.test_group_sessions import crew, feed, schedule
+from wiring.keys import ENGINE
 
 INJECTION = "T\r\nBEGIN:VEVENT\r\nUID:evil\r\nSUMMARY:pwned\r\nEND:VEVENT\rX-EVIL:1\n;,\\"
 BAD_CHARACTERS = "\x00\x1b\x7f\x85\u2028\u2029"

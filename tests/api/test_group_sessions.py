@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
-from api.keys import PUBLISHER
 from domain.events import Event
 from tests.api.test_groups import create_group
 from tests.helpers import expect_error, register
+from wiring.keys import PUBLISHER
 
 HOUR = timedelta(hours=1)
 
@@ -655,7 +655,7 @@ async def test_connected_members_receive_session_announced(client) -> None:
 async def test_listing_costs_the_same_number_of_queries_for_any_page_size(client) -> None:
     from sqlalchemy import event
 
-    from api.keys import ENGINE
+    from wiring.keys import ENGINE
 
     gid, p = await crew(client)
     statements: list[str] = []

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
-from api.keys import ENGINE, MATCHING, UOW
 from app import create_app
 from domain.matching_embeddings import is_stale
 from matching.embedder import Embedder, HashingEmbedder
@@ -23,6 +22,7 @@ from storage.types import utcnow
 from tests.conftest import settings_for
 from tests.helpers import expect_error, register
 from tests.services import REDIS_URL, redis_prefix, require_service
+from wiring.keys import ENGINE, MATCHING, UOW
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import event, func, select, update
 
-from api.keys import ENGINE, PUBLISHER
 from domain.events import Event
 from settings import AccountsSettings
 from storage.tables import focus_sessions, users
 from tests.api.test_luminary import attempt, call, constellation, session
 from tests.helpers import expect_error, register
+from wiring.keys import ENGINE, PUBLISHER
 
 
 async def stored_totals(app) -> dict[int, tuple[int, int]]:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
-from api.keys import ENGINE, USERS
 from storage.tables import revoked_tokens
 from tests.helpers import expect_error, register
+from wiring.keys import ENGINE, USERS
 
 
 async def test_parallel_logouts_of_one_token_never_fail(client) -> None:

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import socketio
 
-from api.keys import CHAT
 from domain.chat import NewMessage
 from settings import ChatSettings
 from tests.api.test_groups import create_group
 from tests.helpers import register
 from tests.realtime.conftest import ChatSocket, base_url
+from wiring.keys import CHAT
 
 
 async def chat_app(make_client: Any, **chat: Any) -> Any:

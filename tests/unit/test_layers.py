@@ -26,7 +26,7 @@ FORBIDDEN = {
 
 # Typed app keys are the composition root's vocabulary, and api.schemas the wire types (text
 # rules included), shared by both transports.
-SHARED_MODULES = {"api.keys", "api.schemas"}
+SHARED_MODULES = {"wiring.keys", "api.schemas"}
 
 
 def _imports(path: Path) -> set[str]:

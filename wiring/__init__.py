@@ -1,0 +1,1 @@
+"""The composition root's own modules: typed application keys (and, later, service wiring)."""
