@@ -27,7 +27,16 @@ INPUT_MODULES = [
 ]
 MULTI_LINE_FIELDS = {"content", "description", "learning_style", "message"}
 EXEMPT_FIELDS = {"password"}  # used exactly as typed (api.md)
-REFUSED_EVERYWHERE = ["a\rb", "a\x00b", "a\x7fb", "a\x85b", "a\u2028b", "a\u2029b", "\u200b", "\ufeff\u2060"]
+REFUSED_EVERYWHERE = [
+    "a\rb",
+    "a\x00b",
+    "a\x7fb",
+    "a\x85b",
+    "a\u2028b",
+    "a\u2029b",
+    "\u200b",
+    "\ufeff\u2060",
+]
 REFUSED_ON_ONE_LINE = ["a\nb", "a\tb"]
 
 
@@ -156,7 +165,9 @@ async def test_profile_and_email_refuse_control_and_invisible_characters(client)
         assert field in error["error"]["details"], error
 
 
-@pytest.mark.parametrize("content", ["\u200b", "\u200b\u200c\u200d", " \ufeff ", "\u2060", "\u3164"])
+@pytest.mark.parametrize(
+    "content", ["\u200b", "\u200b\u200c\u200d", " \ufeff ", "\u2060", "\u3164"]
+)
 async def test_a_message_of_invisible_characters_is_blank(client, content) -> None:
     gid, leader, _, _ = await room(client)
     response = await client.post(

@@ -85,9 +85,11 @@ async def test_retries_run_out_into_unavailable(
         raise deadlock()
 
     try:
-        with caplog.at_level(logging.WARNING, logger="studysync.storage"):
-            with pytest.raises(TransactionConflict) as raised:
-                await uow.run(work)
+        with (
+            caplog.at_level(logging.WARNING, logger="studysync.storage"),
+            pytest.raises(TransactionConflict) as raised,
+        ):
+            await uow.run(work)
         assert raised.value.code == "unavailable" and calls == 3
         levels = [r.levelno for r in caplog.records if r.name == "studysync.storage"]
         assert levels == [logging.WARNING, logging.WARNING, logging.ERROR]
