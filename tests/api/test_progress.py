@@ -182,9 +182,15 @@ async def test_list_endpoints_use_a_fixed_number_of_queries(client) -> None:
         ]
         counts = {}
         for url in urls:
-            with query_counter(app) as counted:
-                body = await call(client, "GET", url, owner)
-            counts[url] = counted["n"]
+            # The fewer of two reads: a background task of the app (the matching index refresh,
+            # the revoked-token pruning at start-up) may query during one of them; an N+1 query
+            # costs more on both.
+            runs = []
+            for _ in range(2):
+                with query_counter(app) as counted:
+                    body = await call(client, "GET", url, owner)
+                runs.append(counted["n"])
+            counts[url] = min(runs)
             lists = [v for v in body.values() if isinstance(v, list)]
             assert lists, url
         return counts
