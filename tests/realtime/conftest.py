@@ -12,6 +12,7 @@ import socketio
 
 NAMESPACE = "/chat"
 WAIT = 5.0  # seconds an expected event may take
+CONNECT_WAIT = 15.0  # a refused connect answers at once; a slow accepted one is load, not a bug
 QUIET = 0.5  # seconds an event must stay absent to count as "not sent"
 UNSET = object()
 
@@ -49,7 +50,11 @@ class ChatSocket:
         elif token is not None and how == "query":
             url = f"{url}?token={token}"
         await self.sio.connect(
-            url, namespaces=[NAMESPACE], transports=[transport], wait_timeout=WAIT, **options
+            url,
+            namespaces=[NAMESPACE],
+            transports=[transport],
+            wait_timeout=CONNECT_WAIT,
+            **options,
         )
         return self
 
