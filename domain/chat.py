@@ -15,7 +15,7 @@ from domain.bulkhead import KeyedBulkhead
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from domain.events import Event, group_room
 from domain.groups import GroupService
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
 
@@ -242,7 +242,7 @@ class ChatService:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[_PendingSend]) -> None:
-        async def store_batch(uow: Any) -> list[tuple[_PendingSend, Any]]:
+        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, Any]]:
             outcomes: list[tuple[_PendingSend, Any]] = []
             await uow.chat.lock_groups({pending.new.group_id for pending in batch})
             for pending in batch:
@@ -270,7 +270,7 @@ class ChatService:
             else:
                 pending.done.set_result(outcome)
 
-    async def _store(self, uow: Any, pending: _PendingSend) -> tuple[Message, bool] | None:
+    async def _store(self, uow: UnitOfWork, pending: _PendingSend) -> tuple[Message, bool] | None:
         """Checks and inserts one send inside the batch's transaction. None: its clientId was
         used before."""
         user_id, new = pending.user_id, pending.new
@@ -300,7 +300,7 @@ class ChatService:
             await GroupService.active_membership(uow, user_id, group_id)
             return await uow.chat.page(group_id, after, before, limit)
 
-    async def _own_message(self, uow: Any, user_id: int, message_id: int) -> Message:
+    async def _own_message(self, uow: UnitOfWork, user_id: int, message_id: int) -> Message:
         message = await uow.chat.get(message_id)
         if message is None:
             raise NotFound("Message not found")
@@ -311,7 +311,7 @@ class ChatService:
         if not is_single_emoji(emoji):
             raise InvalidInput("Send exactly one emoji", {"emoji": "must be one emoji"})
 
-        async def toggle(uow: Any) -> tuple[Message, list[Reaction]]:
+        async def toggle(uow: UnitOfWork) -> tuple[Message, list[Reaction]]:
             message = await self._own_message(uow, user_id, message_id)
             await uow.chat.toggle_reaction(message_id, user_id, emoji)
             reactions = await uow.chat.reactions(message_id)
@@ -335,7 +335,7 @@ class ChatService:
     async def edit(self, user_id: int, message_id: int, content: str) -> Message:
         content = validate_content(content, "text", None, self.max_chars)
 
-        async def change(uow: Any) -> Message:
+        async def change(uow: UnitOfWork) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             if message.user_id != user_id:
                 raise Forbidden("You can edit only your own messages")
@@ -353,7 +353,7 @@ class ChatService:
 
     async def delete(self, user_id: int, message_id: int) -> int:
 
-        async def remove(uow: Any) -> Message:
+        async def remove(uow: UnitOfWork) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             membership = await uow.groups.membership(message.group_id, user_id)
             if message.user_id != user_id and membership.role != "leader":
@@ -375,7 +375,7 @@ class ChatService:
     async def mark_read(self, user_id: int, group_id: int, message_id: int) -> int:
         """Move the read marker forward (never back); returns the unread count."""
 
-        async def move_marker(uow: Any) -> int:
+        async def move_marker(uow: UnitOfWork) -> int:
             await GroupService.active_membership(uow, user_id, group_id)
             message = await uow.chat.get(message_id)
             if message is None or message.group_id != group_id:
