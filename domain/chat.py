@@ -158,7 +158,11 @@ class _PendingSend:
     )
 
 
-def _consume_outcome(done: asyncio.Future[Any]) -> None:
+# One send of a batch: stored (message, created), its clientId used before (None), or refused.
+_Outcome = tuple[Message, bool] | None | DomainError
+
+
+def _consume_outcome(done: asyncio.Future[tuple[Message, bool] | None]) -> None:
     """Retrieve the outcome of a send whose caller went away (no 'never retrieved' log)."""
     if not done.cancelled():
         done.exception()
@@ -218,6 +222,7 @@ class ChatService:
         if outcome is None:
             # The clientId was used before. That row may postdate the batch's snapshot (a
             # concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh transaction.
+            assert new.client_id is not None  # add() skips only a used clientId
             async with self._uow() as uow:
                 existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
             if existing is None:  # the conflict was the group vanishing meanwhile
@@ -242,8 +247,8 @@ class ChatService:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[_PendingSend]) -> None:
-        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, Any]]:
-            outcomes: list[tuple[_PendingSend, Any]] = []
+        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, _Outcome]]:
+            outcomes: list[tuple[_PendingSend, _Outcome]] = []
             await uow.chat.lock_groups({pending.new.group_id for pending in batch})
             for pending in batch:
                 try:
@@ -356,7 +361,7 @@ class ChatService:
         async def remove(uow: UnitOfWork) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             membership = await uow.groups.membership(message.group_id, user_id)
-            if message.user_id != user_id and membership.role != "leader":
+            if message.user_id != user_id and (membership is None or membership.role != "leader"):
                 raise Forbidden("You can delete only your own messages")
             await uow.chat.delete(message_id)
             await uow.commit()

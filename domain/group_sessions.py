@@ -108,7 +108,7 @@ class GroupSessionService:
         async with self._uow() as uow:
             group = await self._member_group(uow, user_id, group_id)
             session_id = await uow.group_sessions.add(group_id, user_id, fields, now)
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await self._notify(uow, group, session, user_id, "scheduled")
             await uow.commit()
         await self._announce(session)
@@ -146,7 +146,7 @@ class GroupSessionService:
                 raise Conflict("This session was cancelled; schedule a new one instead")
             revised = next_revision_time(current.updated_at, now)
             await uow.group_sessions.update(session_id, {**changes, "updated_at": revised})
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await self._notify(uow, group, session, user_id, "changed")
             await uow.commit()
         await self._announce(session)
@@ -163,7 +163,7 @@ class GroupSessionService:
             await uow.group_sessions.update(
                 session_id, {"status": "cancelled", "updated_at": revised}
             )
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await self._notify(uow, group, session, user_id, "cancelled")
             await uow.commit()
         await self._announce(session)
@@ -181,7 +181,7 @@ class GroupSessionService:
             if session.end_time <= now:
                 raise Conflict("This session has already ended")
             await uow.group_sessions.upsert_rsvp(session_id, user_id, status, now)
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await uow.commit()
         return session
 
@@ -235,8 +235,10 @@ class GroupSessionService:
         return group
 
     @staticmethod
-    async def _session(uow: UnitOfWork, session_id: int, lock: bool = False) -> GroupSession:
-        session = await uow.group_sessions.get(session_id, lock=lock)
+    async def _session(
+        uow: UnitOfWork, session_id: int, lock: bool = False, viewer_id: int | None = None
+    ) -> GroupSession:
+        session = await uow.group_sessions.get(session_id, viewer_id, lock=lock)
         if session is None:
             raise NotFound("Session not found")
         return session

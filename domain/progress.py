@@ -268,8 +268,7 @@ class ProgressService:
             raise NotFound("Constellation Attempt not found!")
         if attempt.user_id != caller:
             raise Forbidden("This constellation attempt belongs to another user")
-        constellation = await uow.progress.constellation(attempt.constellation_id)
-        return attempt, constellation
+        return attempt, await require_constellation(uow, attempt.constellation_id)
 
     @staticmethod
     async def _own_session(uow: UnitOfWork, caller: int, session_id: int) -> FocusSession:
