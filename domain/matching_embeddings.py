@@ -72,7 +72,7 @@ async def reindex_students(
     *,
     batch_size: int = 64,
     only_stale: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ReindexResult:
     """Re-embed every stored profile (or only those whose embedding is missing or stale), in
     batches, each batch stored in its own transaction. Running it again stores the same vectors:

@@ -207,6 +207,17 @@ class PostRepository(Protocol):
     async def delete(self, post_id: int) -> None: ...
 
 
+ChangeHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class ChangeFeed(Protocol):
+    """Notices between workers (Redis pub/sub): publish(kind, payload) reaches the subscribers
+    of every worker, this one included."""
+
+    def subscribe(self, subscriber: ChangeHandler) -> None: ...
+    async def publish(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction, one repository per aggregate; leaving without commit() rolls back."""
 
