@@ -9,7 +9,7 @@ from domain.errors import Conflict
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
 from storage.repositories.chat import load_messages
 from storage.tables import group_members, messages, study_groups, users
-from storage.types import utcnow
+from storage.types import new_id, utcnow
 
 _active_count = (
     select(func.count())
@@ -78,7 +78,7 @@ class SqlGroupRepository:
                 updated_at=now,
             )
         )
-        group_id = result.inserted_primary_key[0]
+        group_id = new_id(result)
         await self.add_member(group_id, leader_id, "leader", "active")
         group = await self.get(group_id)
         assert group is not None

@@ -13,6 +13,7 @@ from domain.errors import NotFound
 from domain.progress_records import Attempt, Constellation, FocusSession, Person, Post
 from storage.tables import constellation_attempts as attempts
 from storage.tables import constellations, focus_sessions, posts, users
+from storage.types import new_id
 
 T = TypeVar("T")
 
@@ -74,12 +75,6 @@ def session_row(m: Any) -> FocusSession:
 
 def post_row(m: Any) -> Post:
     return Post(*(m[c.name] for c in POST_COLUMNS))
-
-
-def new_id(result: Any) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def group_by(items: Sequence[Any], key: str) -> dict[int, list[Any]]:
