@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.events import Event, MembershipChanged, group_room, user_room
 from domain.notifications import NewNotification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from domain.chat import Message  # domain.chat imports this module
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +70,7 @@ class MyGroup:
     group: Group
     membership: Membership
     unread_count: int
-    last_message: Any  # domain.chat.Message or None
+    last_message: Message | None
 
 
 @dataclass(frozen=True)

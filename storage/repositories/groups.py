@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exc, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.chat import Message
 from domain.errors import Conflict
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
 from storage.repositories.chat import load_messages
@@ -231,7 +232,7 @@ class SqlGroupRepository:
         )
         return {group_id: count for group_id, count in await self._db.execute(query)}
 
-    async def _last_messages(self, group_ids: list[int]) -> dict[int, Any]:
+    async def _last_messages(self, group_ids: list[int]) -> dict[int, Message]:
         if not group_ids:
             return {}
         newest = (
