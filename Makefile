@@ -19,12 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) server.py serve
 
-test: $(STAMP)
+test: lint
 	bash scripts/test-setup.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then mypy with the [tool.mypy] settings of pyproject.toml (its cache makes reruns quick).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet torch==2.13.0 -e '.[bench]'  # matplotlib for the plots

@@ -223,9 +223,10 @@ def _window_counter(
     app: web.Application, name: str, window_seconds: float
 ) -> RedisWindowCounter | MemoryWindowCounter:
     """Shared by all workers through Redis when there is one."""
-    if app[REDIS] is None:
+    client = app[REDIS]
+    if client is None:
         return MemoryWindowCounter(window_seconds)
-    return RedisWindowCounter(app[REDIS], f"{app[SETTINGS].redis_prefix}:{name}", window_seconds)
+    return RedisWindowCounter(client, f"{app[SETTINGS].redis_prefix}:{name}", window_seconds)
 
 
 def _embedder(app: web.Application) -> Embedder | HashingEmbedder:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
-import http_ece  # type: ignore[import-untyped]
+import http_ece
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02  # type: ignore[import-untyped]
+from py_vapid import Vapid02
 
 from adapters.push import (
     PushOutcome,

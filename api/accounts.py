@@ -87,7 +87,7 @@ class ProfileFields(CamelIn):
     def profile_changes(self) -> dict[str, Any]:
         """Only the keys the client sent, in storage's field names."""
         sent = self.model_fields_set
-        changes = {
+        changes: dict[str, Any] = {
             key: getattr(self, key)
             for key in (
                 "name",

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from api.errors import CODE_BY_STATUS
 from api.routing import Endpoint, Routes, json_response
@@ -34,7 +35,9 @@ _ERROR_SCHEMA = {
 }
 
 
-def _schema(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
+def _schema(
+    model: type[BaseModel], components: dict[str, Any], mode: JsonSchemaMode
+) -> dict[str, Any]:
     schema = model.model_json_schema(
         by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"
     )
@@ -118,7 +121,8 @@ async def openapi_document(request: web.Request) -> web.Response:
 @routes.get("/api/docs", auth=False, summary="A readable page of every route")
 async def docs_page(request: web.Request) -> web.Response:
     rows = []
-    for endpoint in sorted(request.app[ENDPOINTS], key=lambda e: (e.tag, e.path, e.method)):
+    endpoints: list[Endpoint] = request.app[ENDPOINTS]
+    for endpoint in sorted(endpoints, key=lambda e: (e.tag, e.path, e.method)):
         body = endpoint.body.__name__ if endpoint.body else ""
         rows.append(
             f"<tr><td>{endpoint.tag}</td><td><code>{endpoint.method}</code></td>"

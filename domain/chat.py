@@ -15,7 +15,7 @@ from domain.bulkhead import KeyedBulkhead
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
 from domain.events import Event, group_room
 from domain.groups import GroupService
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
 
@@ -158,7 +158,11 @@ class _PendingSend:
     )
 
 
-def _consume_outcome(done: asyncio.Future[Any]) -> None:
+# One send of a batch: stored (message, created), its clientId used before (None), or refused.
+_Outcome = tuple[Message, bool] | None | DomainError
+
+
+def _consume_outcome(done: asyncio.Future[tuple[Message, bool] | None]) -> None:
     """Retrieve the outcome of a send whose caller went away (no 'never retrieved' log)."""
     if not done.cancelled():
         done.exception()
@@ -218,6 +222,7 @@ class ChatService:
         if outcome is None:
             # The clientId was used before. That row may postdate the batch's snapshot (a
             # concurrent retry; REPEATABLE READ on MariaDB): read it in a fresh transaction.
+            assert new.client_id is not None  # add() skips only a used clientId
             async with self._uow() as uow:
                 existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
             if existing is None:  # the conflict was the group vanishing meanwhile
@@ -242,8 +247,8 @@ class ChatService:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[_PendingSend]) -> None:
-        async def store_batch(uow: Any) -> list[tuple[_PendingSend, Any]]:
-            outcomes: list[tuple[_PendingSend, Any]] = []
+        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, _Outcome]]:
+            outcomes: list[tuple[_PendingSend, _Outcome]] = []
             await uow.chat.lock_groups({pending.new.group_id for pending in batch})
             for pending in batch:
                 try:
@@ -270,7 +275,7 @@ class ChatService:
             else:
                 pending.done.set_result(outcome)
 
-    async def _store(self, uow: Any, pending: _PendingSend) -> tuple[Message, bool] | None:
+    async def _store(self, uow: UnitOfWork, pending: _PendingSend) -> tuple[Message, bool] | None:
         """Checks and inserts one send inside the batch's transaction. None: its clientId was
         used before."""
         user_id, new = pending.user_id, pending.new
@@ -300,7 +305,7 @@ class ChatService:
             await GroupService.active_membership(uow, user_id, group_id)
             return await uow.chat.page(group_id, after, before, limit)
 
-    async def _own_message(self, uow: Any, user_id: int, message_id: int) -> Message:
+    async def _own_message(self, uow: UnitOfWork, user_id: int, message_id: int) -> Message:
         message = await uow.chat.get(message_id)
         if message is None:
             raise NotFound("Message not found")
@@ -311,7 +316,7 @@ class ChatService:
         if not is_single_emoji(emoji):
             raise InvalidInput("Send exactly one emoji", {"emoji": "must be one emoji"})
 
-        async def toggle(uow: Any) -> tuple[Message, list[Reaction]]:
+        async def toggle(uow: UnitOfWork) -> tuple[Message, list[Reaction]]:
             message = await self._own_message(uow, user_id, message_id)
             await uow.chat.toggle_reaction(message_id, user_id, emoji)
             reactions = await uow.chat.reactions(message_id)
@@ -335,7 +340,7 @@ class ChatService:
     async def edit(self, user_id: int, message_id: int, content: str) -> Message:
         content = validate_content(content, "text", None, self.max_chars)
 
-        async def change(uow: Any) -> Message:
+        async def change(uow: UnitOfWork) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             if message.user_id != user_id:
                 raise Forbidden("You can edit only your own messages")
@@ -353,10 +358,10 @@ class ChatService:
 
     async def delete(self, user_id: int, message_id: int) -> int:
 
-        async def remove(uow: Any) -> Message:
+        async def remove(uow: UnitOfWork) -> Message:
             message = await self._own_message(uow, user_id, message_id)
             membership = await uow.groups.membership(message.group_id, user_id)
-            if message.user_id != user_id and membership.role != "leader":
+            if message.user_id != user_id and (membership is None or membership.role != "leader"):
                 raise Forbidden("You can delete only your own messages")
             await uow.chat.delete(message_id)
             await uow.commit()
@@ -375,7 +380,7 @@ class ChatService:
     async def mark_read(self, user_id: int, group_id: int, message_id: int) -> int:
         """Move the read marker forward (never back); returns the unread count."""
 
-        async def move_marker(uow: Any) -> int:
+        async def move_marker(uow: UnitOfWork) -> int:
             await GroupService.active_membership(uow, user_id, group_id)
             message = await uow.chat.get(message_id)
             if message is None or message.group_id != group_id:

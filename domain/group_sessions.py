@@ -12,7 +12,7 @@ from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthori
 from domain.events import Event, group_room
 from domain.groups import Group
 from domain.notifications import NewNotification
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 
 RSVP_STATUSES = ("going", "maybe", "not_going")
 WHEN_VALUES = ("upcoming", "past", "all")
@@ -108,7 +108,7 @@ class GroupSessionService:
         async with self._uow() as uow:
             group = await self._member_group(uow, user_id, group_id)
             session_id = await uow.group_sessions.add(group_id, user_id, fields, now)
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await self._notify(uow, group, session, user_id, "scheduled")
             await uow.commit()
         await self._announce(session)
@@ -146,7 +146,7 @@ class GroupSessionService:
                 raise Conflict("This session was cancelled; schedule a new one instead")
             revised = next_revision_time(current.updated_at, now)
             await uow.group_sessions.update(session_id, {**changes, "updated_at": revised})
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await self._notify(uow, group, session, user_id, "changed")
             await uow.commit()
         await self._announce(session)
@@ -163,7 +163,7 @@ class GroupSessionService:
             await uow.group_sessions.update(
                 session_id, {"status": "cancelled", "updated_at": revised}
             )
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await self._notify(uow, group, session, user_id, "cancelled")
             await uow.commit()
         await self._announce(session)
@@ -181,7 +181,7 @@ class GroupSessionService:
             if session.end_time <= now:
                 raise Conflict("This session has already ended")
             await uow.group_sessions.upsert_rsvp(session_id, user_id, status, now)
-            session = await uow.group_sessions.get(session_id, user_id)
+            session = await self._session(uow, session_id, viewer_id=user_id)
             await uow.commit()
         return session
 
@@ -225,7 +225,7 @@ class GroupSessionService:
         return start
 
     @staticmethod
-    async def _member_group(uow: Any, user_id: int, group_id: int) -> Group:
+    async def _member_group(uow: UnitOfWork, user_id: int, group_id: int) -> Group:
         group = await uow.groups.get(group_id)
         if group is None or group.status != "active":
             raise NotFound("Group not found")
@@ -235,14 +235,16 @@ class GroupSessionService:
         return group
 
     @staticmethod
-    async def _session(uow: Any, session_id: int, lock: bool = False) -> GroupSession:
-        session = await uow.group_sessions.get(session_id, lock=lock)
+    async def _session(
+        uow: UnitOfWork, session_id: int, lock: bool = False, viewer_id: int | None = None
+    ) -> GroupSession:
+        session = await uow.group_sessions.get(session_id, viewer_id, lock=lock)
         if session is None:
             raise NotFound("Session not found")
         return session
 
     async def _editable(
-        self, uow: Any, user_id: int, session_id: int
+        self, uow: UnitOfWork, user_id: int, session_id: int
     ) -> tuple[Group, GroupSession]:
         """The session's creator (still an active member) or the group's leader may edit."""
         session = await self._session(uow, session_id, lock=True)
@@ -253,7 +255,7 @@ class GroupSessionService:
 
     @staticmethod
     async def _notify(
-        uow: Any, group: Group, session: GroupSession, actor_id: int, action: str
+        uow: UnitOfWork, group: Group, session: GroupSession, actor_id: int, action: str
     ) -> None:
         members = await uow.groups.members(group.id)
         actor = next((m.name for m in members if m.user_id == actor_id), "A member")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.events import Event, MembershipChanged, group_room, user_room
 from domain.notifications import NewNotification
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from domain.chat import Message  # domain.chat imports this module
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +70,7 @@ class MyGroup:
     group: Group
     membership: Membership
     unread_count: int
-    last_message: Any  # domain.chat.Message or None
+    last_message: Message | None
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class GroupService:
         return group, membership, members
 
     @staticmethod
-    async def active_membership(uow: Any, user_id: int, group_id: int) -> Membership:
+    async def active_membership(uow: UnitOfWork, user_id: int, group_id: int) -> Membership:
         membership = await uow.groups.membership(group_id, user_id)
         if membership is None or membership.status != "active":
             if await uow.groups.get(group_id) is None:
@@ -237,14 +240,14 @@ class GroupService:
             )
 
     @staticmethod
-    async def _open_group(uow: Any, group_id: int, lock: bool = False) -> Group:
+    async def _open_group(uow: UnitOfWork, group_id: int, lock: bool = False) -> Group:
         group = await uow.groups.get(group_id, lock=lock)
         if group is None or group.status != "active":
             raise NotFound("Group not found")
         return group
 
     @staticmethod
-    async def _require_room(uow: Any, group: Group) -> None:
+    async def _require_room(uow: UnitOfWork, group: Group) -> None:
         if await uow.groups.count_active(group.id) >= group.max_members:
             raise Conflict("This group is full", {"maxMembers": group.max_members})
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from domain.errors import InvalidInput
 from domain.matching_records import StoredEmbedding, StudentRecord, TextEmbedder
-from domain.ports import UnitOfWorkFactory
+from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 RELOAD = "matching:reload"  # change-feed kind: every worker rebuilds its index from storage
 
@@ -48,7 +47,7 @@ async def embed_records(
 
 
 async def store_embeddings(
-    uow: Any, records: Sequence[StudentRecord], stored: Sequence[StoredEmbedding]
+    uow: UnitOfWork, records: Sequence[StudentRecord], stored: Sequence[StoredEmbedding]
 ) -> None:
     """The one write path for embeddings (profile writes, start-up backfill, reindex)."""
     for record, embedding in zip(records, stored, strict=True):
@@ -73,7 +72,7 @@ async def reindex_students(
     *,
     batch_size: int = 64,
     only_stale: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ReindexResult:
     """Re-embed every stored profile (or only those whose embedding is missing or stale), in
     batches, each batch stored in its own transaction. Running it again stores the same vectors:

@@ -13,8 +13,10 @@ from matching.scoring import Match
 
 
 class TextEmbedder(Protocol):
-    name: str
-    state: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> str: ...  # "loading" | "loaded" | "failed"
 
     async def start(self) -> None: ...
     async def wait_ready(self, within_seconds: float) -> bool: ...

@@ -4,11 +4,10 @@ announced as `post:new` to the author's groups, after commit."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from domain.errors import Forbidden, NotFound
 from domain.events import Event
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.progress_json import post_events
 from domain.progress_records import Clock, PostView, require_constellation, require_person, utc_now
 
@@ -43,7 +42,7 @@ class PostService:
 
     @staticmethod
     async def add_in(
-        uow: Any,
+        uow: UnitOfWork,
         author: int,
         constellation_id: int,
         post_type: str,

@@ -8,11 +8,9 @@ time per user, and all writers take their locks in the same order (user, then th
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.events import Event
-from domain.ports import Publisher, UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress_records import (
     Attempt,
@@ -252,7 +250,7 @@ class ProgressService:
             raise Forbidden("You can only do this for your own account", {"user_id": "not you"})
 
     async def _own_constellation(
-        self, uow: Any, caller: int, constellation_id: int, lock: bool
+        self, uow: UnitOfWork, caller: int, constellation_id: int, lock: bool
     ) -> Constellation:
         item = await require_constellation(uow, constellation_id, lock=lock)
         if item.created_by != caller:
@@ -260,7 +258,9 @@ class ProgressService:
         return item
 
     @staticmethod
-    async def _own_attempt(uow: Any, caller: int, attempt_id: int) -> tuple[Attempt, Constellation]:
+    async def _own_attempt(
+        uow: UnitOfWork, caller: int, attempt_id: int
+    ) -> tuple[Attempt, Constellation]:
         """Locks the caller's row, then the attempt; refuses other users' attempts."""
         await uow.progress.lock_user(caller)
         attempt = await uow.progress.attempt(attempt_id, lock=True)
@@ -268,11 +268,10 @@ class ProgressService:
             raise NotFound("Constellation Attempt not found!")
         if attempt.user_id != caller:
             raise Forbidden("This constellation attempt belongs to another user")
-        constellation = await uow.progress.constellation(attempt.constellation_id)
-        return attempt, constellation
+        return attempt, await require_constellation(uow, attempt.constellation_id)
 
     @staticmethod
-    async def _own_session(uow: Any, caller: int, session_id: int) -> FocusSession:
+    async def _own_session(uow: UnitOfWork, caller: int, session_id: int) -> FocusSession:
         await uow.progress.lock_user(caller)
         session = await uow.focus_sessions.get(session_id, lock=True)
         if session is None or session.user_id != caller:
@@ -280,7 +279,7 @@ class ProgressService:
         return session
 
     @staticmethod
-    async def _attempt_view(uow: Any, caller: int, attempt_id: int) -> AttemptView:
+    async def _attempt_view(uow: UnitOfWork, caller: int, attempt_id: int) -> AttemptView:
         views = await uow.progress.attempt_views([attempt_id], caller)
         if not views:
             raise NotFound("Constellation Attempt not found!")

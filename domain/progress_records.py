@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from domain.errors import NotFound
+from domain.ports import UnitOfWork
 
 MAX_MINUTES = 600
 POST_TYPES = ("completion", "progress", "streak", "milestone")
@@ -108,7 +108,7 @@ class UserProgress:
     posts: list[Post]
 
 
-async def require_person(uow: Any, user_id: int) -> Person:
+async def require_person(uow: UnitOfWork, user_id: int) -> Person:
     row = await uow.progress.user_progress_row(user_id)
     if row is None:
         raise NotFound("User not found!")
@@ -116,7 +116,7 @@ async def require_person(uow: Any, user_id: int) -> Person:
 
 
 async def require_constellation(
-    uow: Any, constellation_id: int, lock: bool = False
+    uow: UnitOfWork, constellation_id: int, lock: bool = False
 ) -> Constellation:
     item = await uow.progress.constellation(constellation_id, lock=lock)
     if item is None:

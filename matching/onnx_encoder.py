@@ -108,7 +108,7 @@ def _fuse(path: str, config: Any) -> None:
     """onnxruntime's BERT graph fusions (LayerNorm + residual, bias + GELU): ~1.5× faster for
     one sentence here, same vectors. Skipped (the plain export stays) if they fail."""
     try:
-        from onnxruntime.transformers import optimizer  # type: ignore[import-untyped]
+        from onnxruntime.transformers import optimizer
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -128,7 +128,7 @@ class OnnxEncoder:
     """tokenizers + onnxruntime + mean pooling + L2: the sentence-transformers vectors."""
 
     def __init__(self, model_file: Path, tokenizer_file: Path, max_length: int, threads: int = 1):
-        import onnxruntime  # type: ignore[import-untyped]
+        import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
@@ -147,7 +147,7 @@ class OnnxEncoder:
     def for_model(cls, model: Any, model_dir: Path, cache_dir: Path) -> OnnxEncoder:
         """Load the cached export of this sentence-transformers model, exporting it first."""
         import onnx  # noqa: F401  (the exporter needs it; fail before exporting, not after)
-        import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
+        import onnxruntime  # noqa: F401
         import tokenizers  # noqa: F401
 
         path = onnx_path(model_dir, cache_dir)
@@ -168,7 +168,7 @@ class OnnxEncoder:
         mask = feed["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return np.asarray((pooled / np.maximum(norms, 1e-12)).astype(np.float32))
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ def _jaccard_matrix(sets: Sequence[frozenset[str]]) -> np.ndarray:
     shared = members @ members.T
     counts = members.sum(axis=1)
     union = counts[:, None] + counts[None, :] - shared
-    return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+    return np.asarray(np.divide(shared, union, out=np.zeros_like(shared), where=union > 0))
 
 
 def score_matrix(profiles: Sequence[Profile], weights: Weights) -> np.ndarray:
@@ -56,11 +56,11 @@ def score_matrix(profiles: Sequence[Profile], weights: Weights) -> np.ndarray:
     )
     total = np.where(compared, base + weights.goals * goals, base * weights.goal_scale)
     np.fill_diagonal(total, 0.0)
-    return total
+    return np.asarray(total)
 
 
 def satisfactions(matrix: np.ndarray, members: Sequence[int]) -> np.ndarray:
     """Each member's satisfaction: their mean score with the other members."""
     rows = np.asarray(members, dtype=np.intp)
     sub = matrix[np.ix_(rows, rows)]
-    return sub.sum(axis=1) / max(len(members) - 1, 1)
+    return np.asarray(sub.sum(axis=1) / max(len(members) - 1, 1))

@@ -74,8 +74,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         }
         # "Log out everywhere" closes the user's open sockets on this and every other worker.
         app[PUBLISHER].subscribe(self._on_domain_event)
-        if app[CHANGE_FEED] is not None:
-            app[CHANGE_FEED].subscribe(self._on_feed)
+        feed = app[CHANGE_FEED]
+        if feed is not None:
+            feed.subscribe(self._on_feed)
 
     # ---- connection -------------------------------------------------------------------------
 
@@ -153,8 +154,9 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _on_domain_event(self, event: object) -> None:
         if isinstance(event, TokensRevoked):
             await self.disconnect_user(event.user_id, event.token_id)
-            if self.app[CHANGE_FEED] is not None:
-                await self.app[CHANGE_FEED].publish(
+            feed = self.app[CHANGE_FEED]
+            if feed is not None:
+                await feed.publish(
                     "tokens_revoked", {"userId": event.user_id, "tokenId": event.token_id}
                 )
 

@@ -7,6 +7,7 @@ from typing import Any
 import socketio
 
 from domain.events import Event, MembershipChanged, group_room
+from domain.ports import ChangeFeed
 from realtime.namespace import NAMESPACE, ChatNamespace
 from wiring.keys import GROUPS
 
@@ -18,7 +19,9 @@ class SocketPublisher:
     every worker. Membership changes move this worker's sockets of that user at once and are
     passed to the other workers through the change feed, where each moves its own."""
 
-    def __init__(self, server: socketio.AsyncServer, namespace: ChatNamespace, feed: Any) -> None:
+    def __init__(
+        self, server: socketio.AsyncServer, namespace: ChatNamespace, feed: ChangeFeed | None
+    ) -> None:
         self._server = server
         self._namespace = namespace
         self._feed = feed

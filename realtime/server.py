@@ -86,8 +86,9 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     server.register_namespace(namespace)
     publisher = SocketPublisher(server, namespace, app[CHANGE_FEED])
     app[PUBLISHER].subscribe(publisher)
-    if app[CHANGE_FEED] is not None:
-        app[CHANGE_FEED].subscribe(publisher.on_feed)
+    feed = app[CHANGE_FEED]
+    if feed is not None:
+        feed.subscribe(publisher.on_feed)
     heartbeat = asyncio.create_task(_keep_presence_fresh(presence, namespace))
     yield
     heartbeat.cancel()

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domain.throttle import MemoryWindowCounter, Reservation
@@ -63,7 +64,7 @@ class RedisWindowCounter:
     script (Redis's clock, so workers agree). While Redis is unreachable the limits still hold
     per worker, through an in-memory counter."""
 
-    def __init__(self, client: Any, prefix: str, window_seconds: float) -> None:
+    def __init__(self, client: Redis, prefix: str, window_seconds: float) -> None:
         self._redis = client
         self._prefix = prefix
         self.window = window_seconds
@@ -115,7 +116,7 @@ class RedisChangeFeed:
     published meanwhile was missed.
     """
 
-    def __init__(self, client: Any, channel: str) -> None:
+    def __init__(self, client: Redis, channel: str) -> None:
         self._redis = client
         self._channel = channel
         self._origin = uuid.uuid4().hex  # this worker: its own messages are skipped

@@ -1,5 +1,6 @@
 """Unit of work: one connection, one transaction, repositories created on first use; and the
-retry of a whole transaction the database aborted for a deadlock or serialisation failure."""
+retry of a whole transaction the database aborted for a deadlock or serialisation failure.
+SqlUnitOfWork and UnitOfWorkFactory implement domain.ports' protocols of the same names."""
 
 from __future__ import annotations
 
@@ -8,14 +9,25 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain import ports
 from domain.errors import Unavailable
-from storage.repositories import REPOSITORIES
+from storage.repositories.chat import SqlChatRepository
+from storage.repositories.focus_sessions import SqlFocusSessionRepository
+from storage.repositories.group_sessions import SqlGroupSessionRepository
+from storage.repositories.groups import SqlGroupRepository
+from storage.repositories.matching import SqlMatchingRepository
+from storage.repositories.notifications import SqlNotificationRepository
+from storage.repositories.posts import SqlPostRepository
+from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.revocations import SqlRevocationRepository
+from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
 T = TypeVar("T")
@@ -68,7 +80,6 @@ class SqlUnitOfWork:
         self._engine = engine
         self._retried = retried  # run() logs conflicts itself
         self._connection: AsyncConnection | None = None
-        self._repositories: dict[str, Any] = {}
 
     async def __aenter__(self) -> SqlUnitOfWork:
         try:
@@ -82,13 +93,51 @@ class SqlUnitOfWork:
             raise translated from error
         return self
 
-    def __getattr__(self, name: str) -> Any:
-        factory = REPOSITORIES.get(name)
-        if factory is None or self._connection is None:
-            raise AttributeError(name)
-        if name not in self._repositories:
-            self._repositories[name] = factory(self._connection)
-        return self._repositories[name]
+    def _open_connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise AttributeError("repositories exist only inside `async with uow() as tx:`")
+        return self._connection
+
+    # Each repository is created on first use and kept for the rest of the transaction.
+    @cached_property
+    def users(self) -> SqlUserRepository:
+        return SqlUserRepository(self._open_connection())
+
+    @cached_property
+    def revocations(self) -> SqlRevocationRepository:
+        return SqlRevocationRepository(self._open_connection())
+
+    @cached_property
+    def notifications(self) -> SqlNotificationRepository:
+        return SqlNotificationRepository(self._open_connection())
+
+    @cached_property
+    def matching(self) -> SqlMatchingRepository:
+        return SqlMatchingRepository(self._open_connection())
+
+    @cached_property
+    def groups(self) -> SqlGroupRepository:
+        return SqlGroupRepository(self._open_connection())
+
+    @cached_property
+    def chat(self) -> SqlChatRepository:
+        return SqlChatRepository(self._open_connection())
+
+    @cached_property
+    def group_sessions(self) -> SqlGroupSessionRepository:
+        return SqlGroupSessionRepository(self._open_connection())
+
+    @cached_property
+    def progress(self) -> SqlProgressRepository:
+        return SqlProgressRepository(self._open_connection())
+
+    @cached_property
+    def focus_sessions(self) -> SqlFocusSessionRepository:
+        return SqlFocusSessionRepository(self._open_connection())
+
+    @cached_property
+    def posts(self) -> SqlPostRepository:
+        return SqlPostRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None
@@ -138,7 +187,7 @@ class UnitOfWorkFactory:
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._engine)
 
-    async def run(self, work: Callable[[Any], Awaitable[T]]) -> T:
+    async def run(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """work(uow) in a transaction; all of it again after a deadlock or serialisation
         failure, with exponential backoff and jitter so the contenders do not meet again."""
         for attempt in range(1, self.attempts + 1):
@@ -168,5 +217,7 @@ class UnitOfWorkFactory:
         raise AssertionError("unreachable")
 
 
-def unit_of_work_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+def unit_of_work_factory(engine: AsyncEngine) -> ports.UnitOfWorkFactory:
+    """The factory the composition root hands to the services; mypy checks here that it (and
+    every repository) implements the domain's ports."""
     return UnitOfWorkFactory(engine)

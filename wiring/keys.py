@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.bus import EventBus
 from domain.chat import ChatService
@@ -13,16 +16,20 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
-from domain.ports import UnitOfWorkFactory
+from domain.ports import ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.stats import StatsService
 from domain.users import UserService
 from settings import Settings
 
+if TYPE_CHECKING:
+    from api.routing import Endpoint  # api.routing imports these keys
+
 SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", Any)  # storage's AsyncEngine; only app.py and storage touch it
-DATABASE_PING = web.AppKey("database_ping", Any)  # async () -> None, raises when down
+ENGINE = web.AppKey("engine", AsyncEngine)  # only app.py and storage touch it
+# async () -> None, raising when the database does not answer
+DATABASE_PING: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("database_ping")
 UOW = web.AppKey("uow", UnitOfWorkFactory)
 PUBLISHER = web.AppKey("publisher", EventBus)  # subscribe() at start-up; services publish
 NOTIFICATIONS = web.AppKey("notifications", NotificationService)
@@ -34,9 +41,10 @@ USERS = web.AppKey("users", UserService)
 PROGRESS = web.AppKey("progress", ProgressService)
 POSTS = web.AppKey("posts", PostService)
 STATS = web.AppKey("stats", StatsService)
-CHANGE_FEED = web.AppKey("change_feed", Any)  # storage.kv.RedisChangeFeed, or None
-REDIS = web.AppKey("redis", Any)  # redis.asyncio.Redis, or None without Redis
+CHANGE_FEED: web.AppKey[ChangeFeed | None] = web.AppKey("change_feed")  # None without Redis
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")  # None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)
-ENDPOINTS = web.AppKey("endpoints", list)  # api.routing.Endpoint, for the OpenAPI document
-OVERRIDES = web.AppKey("overrides", dict)
-MODEL_STATE = web.AppKey("model_state", Any)  # callable returning "loading" | "loaded" | "failed"
+ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")  # for the OpenAPI document
+OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, see create_app
+# () -> (model name, "loading" | "loaded" | "failed")
+MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")

@@ -37,7 +37,10 @@ def main() -> None:
     if connection is not None:
         _run(connection)
         return
-    asyncio.run(_run_async(context.config.get_main_option("sqlalchemy.url")))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("alembic: no sqlalchemy.url configured and no connection given")
+    asyncio.run(_run_async(url))
 
 
 main()

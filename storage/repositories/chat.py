@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
 from storage.tables import group_members, message_reactions, messages, study_groups, users
-from storage.types import utcnow
+from storage.types import new_id, utcnow
 
 # The send path's statements are built once: constructing and cache-keying a fresh statement
 # object per message costs more CPU than the round trip to the database.
@@ -127,7 +127,7 @@ class SqlChatRepository:
             if result.rowcount == 0:
                 return None
         return Message(
-            id=result.inserted_primary_key[0],
+            id=new_id(result),
             group_id=new.group_id,
             user_id=user_id,
             user_name=user_name,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.progress_records import FocusSession, SessionView
@@ -53,7 +53,7 @@ class SqlFocusSessionRepository:
         )
 
     @staticmethod
-    def _session_view(m: Any) -> SessionView:
+    def _session_view(m: RowMapping) -> SessionView:
         return SessionView(session_row(m), person_row(m), attempt_row(m))
 
     async def views(self, session_ids: Sequence[int]) -> list[SessionView]:

@@ -4,13 +4,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal_column, or_, select, type_coerce, update
+from sqlalchemy import (
+    Insert,
+    and_,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.group_sessions import GroupSession
 from storage.tables import group_sessions, session_rsvps, users
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, new_id
 
 _SESSION_QUERY = select(group_sessions, users.c.name.label("created_by_name")).join(
     users, users.c.id == group_sessions.c.created_by
@@ -56,7 +66,7 @@ class SqlGroupSessionRepository:
                 updated_at=now,
             )
         )
-        return int(result.inserted_primary_key[0])
+        return new_id(result)
 
     async def get(
         self, session_id: int, viewer_id: int | None = None, lock: bool = False
@@ -120,18 +130,19 @@ class SqlGroupSessionRepository:
     async def upsert_rsvp(self, session_id: int, user_id: int, status: str, now: datetime) -> None:
         """One row per (session, user), kept by the unique constraint: insert or update."""
         values = {"session_id": session_id, "user_id": user_id, "status": status, "updated_at": now}
+        statement: Insert
         if self._db.dialect.name == "mysql":
-            statement = mysql.insert(session_rsvps).values(**values)
-            statement = statement.on_duplicate_key_update(
-                status=statement.inserted.status, updated_at=statement.inserted.updated_at
+            mysql_row = mysql.insert(session_rsvps).values(**values)
+            statement = mysql_row.on_duplicate_key_update(
+                status=mysql_row.inserted.status, updated_at=mysql_row.inserted.updated_at
             )
         else:
-            statement = sqlite.insert(session_rsvps).values(**values)
-            statement = statement.on_conflict_do_update(
+            sqlite_row = sqlite.insert(session_rsvps).values(**values)
+            statement = sqlite_row.on_conflict_do_update(
                 index_elements=["session_id", "user_id"],
                 set_={
-                    "status": statement.excluded.status,
-                    "updated_at": statement.excluded.updated_at,
+                    "status": sqlite_row.excluded.status,
+                    "updated_at": sqlite_row.excluded.updated_at,
                 },
             )
         await self._db.execute(statement)

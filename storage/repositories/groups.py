@@ -5,11 +5,12 @@ from typing import Any
 from sqlalchemy import and_, delete, exc, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.chat import Message
 from domain.errors import Conflict
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
 from storage.repositories.chat import load_messages
 from storage.tables import group_members, messages, study_groups, users
-from storage.types import utcnow
+from storage.types import new_id, utcnow
 
 _active_count = (
     select(func.count())
@@ -78,7 +79,7 @@ class SqlGroupRepository:
                 updated_at=now,
             )
         )
-        group_id = result.inserted_primary_key[0]
+        group_id = new_id(result)
         await self.add_member(group_id, leader_id, "leader", "active")
         group = await self.get(group_id)
         assert group is not None
@@ -231,7 +232,7 @@ class SqlGroupRepository:
         )
         return {group_id: count for group_id, count in await self._db.execute(query)}
 
-    async def _last_messages(self, group_ids: list[int]) -> dict[int, Any]:
+    async def _last_messages(self, group_ids: list[int]) -> dict[int, Message]:
         if not group_ids:
             return {}
         newest = (

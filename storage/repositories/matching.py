@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -78,6 +78,7 @@ class SqlMatchingRepository:
             "updated_at": utcnow(),
         }
         changes = {k: v for k, v in values.items() if k != "user_id"}
+        statement: Insert
         if self._db.dialect.name == "mysql":
             statement = (
                 mysql_insert(user_embeddings).values(values).on_duplicate_key_update(changes)

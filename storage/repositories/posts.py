@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import RowMapping, and_, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.progress_records import PostView
@@ -54,7 +54,7 @@ class SqlPostRepository:
         )
 
     @staticmethod
-    def _post_view(m: Any) -> PostView:
+    def _post_view(m: RowMapping) -> PostView:
         return PostView(post_row(m), person_row(m), constellation_row(m))
 
     async def views(self, post_ids: Sequence[int]) -> list[PostView]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exc, func, insert, select, update
+from sqlalchemy import RowMapping, delete, exc, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.progress_records import (
@@ -78,7 +78,7 @@ class SqlProgressRepository:
         ).outerjoin(attempts, attempts.c.id == users.c.current_attempt_id)
 
     @staticmethod
-    def _user_progress(m: Any) -> UserProgress:
+    def _user_progress(m: RowMapping) -> UserProgress:
         current = attempt_row(m) if m["a_id"] is not None else None
         return UserProgress(
             person_row(m), m["current_attempt_id"], m["total_minutes"], current, [], [], []

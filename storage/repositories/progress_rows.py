@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, exc
+from sqlalchemy import Executable, RowMapping, Select, exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import NotFound
 from domain.progress_records import Attempt, Constellation, FocusSession, Person, Post
 from storage.tables import constellation_attempts as attempts
 from storage.tables import constellations, focus_sessions, posts, users
+from storage.types import new_id
 
 T = TypeVar("T")
 
@@ -50,7 +51,7 @@ POST_COLUMNS = [
 ]
 
 
-def attempt_row(m: Any) -> Attempt:
+def attempt_row(m: RowMapping) -> Attempt:
     return Attempt(
         m["a_id"],
         m["a_user_id"],
@@ -60,26 +61,20 @@ def attempt_row(m: Any) -> Attempt:
     )
 
 
-def constellation_row(m: Any) -> Constellation:
+def constellation_row(m: RowMapping) -> Constellation:
     return Constellation(m["c_id"], m["c_name"], m["c_weight"], m["c_created_by"])
 
 
-def person_row(m: Any) -> Person:
+def person_row(m: RowMapping) -> Person:
     return Person(m["u_id"], m["u_name"])
 
 
-def session_row(m: Any) -> FocusSession:
+def session_row(m: RowMapping) -> FocusSession:
     return FocusSession(*(m[c.name] for c in SESSION_COLUMNS))
 
 
-def post_row(m: Any) -> Post:
+def post_row(m: RowMapping) -> Post:
     return Post(*(m[c.name] for c in POST_COLUMNS))
-
-
-def new_id(result: Any) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def group_by(items: Sequence[Any], key: str) -> dict[int, list[Any]]:
@@ -89,7 +84,7 @@ def group_by(items: Sequence[Any], key: str) -> dict[int, list[Any]]:
     return grouped
 
 
-async def insert_referencing_constellation(db: AsyncConnection, statement: Any) -> int:
+async def insert_referencing_constellation(db: AsyncConnection, statement: Executable) -> int:
     """The constellation may be deleted between the service's check and this insert."""
     try:
         async with db.begin_nested():
@@ -100,7 +95,7 @@ async def insert_referencing_constellation(db: AsyncConnection, statement: Any) 
 
 
 async def one_or_none(
-    db: AsyncConnection, query: Select[Any], lock: bool, read: Callable[[Any], T]
+    db: AsyncConnection, query: Select[Any], lock: bool, read: Callable[[RowMapping], T]
 ) -> T | None:
     """One record by its query; `lock` takes its row lock (MariaDB) for the transaction."""
     if lock:

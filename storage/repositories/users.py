@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import Conflict
 from domain.models import Credentials, NewUser, User
 from storage.tables import revoked_tokens, users
-from storage.types import utcnow
+from storage.types import new_id, utcnow
 
 PROFILE_COLUMNS = {
     "name",
@@ -72,7 +72,7 @@ class SqlUserRepository:
             raise Conflict(
                 "An account with this email already exists", {"email": "already registered"}
             ) from error
-        user = await self.get(result.inserted_primary_key[0])
+        user = await self.get(new_id(result))
         assert user is not None
         return user
 
