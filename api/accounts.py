@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from api.addresses import client_address
-from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
+from api.routing import Routes, bearer_token, current_user, dump, ok
 from api.schemas import CamelIn, CamelOut, GivenPassword, Label, MultiLine, Password, SingleLine
 from domain.models import User
 from matching.profile import schedule_mask
@@ -185,15 +185,8 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     return body
 
 
-@routes.post(
-    "/api/auth/register", auth=False, body=RegisterIn, status=201, summary="Create an account"
-)
-async def register(request: web.Request) -> web.Response:
-    return await _register(request)
-
-
-async def _register(request: web.Request) -> web.Response:
-    body = await parse_body(request, RegisterIn)
+@routes.post("/api/auth/register", auth=False, status=201, summary="Create an account")
+async def register(request: web.Request, body: RegisterIn) -> web.Response:
     profile = body.profile_changes()
     profile["email"] = body.email
     user, token = await request.app[USERS].register(profile, body.password)
@@ -202,11 +195,8 @@ async def _register(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(
-    "/api/auth/login", auth=False, body=LoginIn, summary="Exchange credentials for a token"
-)
-async def login(request: web.Request) -> web.Response:
-    body = await parse_body(request, LoginIn)
+@routes.post("/api/auth/login", auth=False, summary="Exchange credentials for a token")
+async def login(request: web.Request, body: LoginIn) -> web.Response:
     user, token = await request.app[USERS].login(body.email, body.password, client_address(request))
     return ok(message="Login successful", token=token, user=user_json(user, private=True))
 
@@ -217,10 +207,9 @@ async def me(request: web.Request) -> web.Response:
     return ok(user=user_json(current_user(request), private=True))
 
 
-@routes.patch("/api/auth/me", body=ProfilePatch, summary="Update the caller's profile")
-@routes.patch("/api/auth/profile", body=ProfilePatch, summary="Alias of PATCH /api/auth/me")
-async def update_me(request: web.Request) -> web.Response:
-    body = await parse_body(request, ProfilePatch)
+@routes.patch("/api/auth/me", summary="Update the caller's profile")
+@routes.patch("/api/auth/profile", summary="Alias of PATCH /api/auth/me")
+async def update_me(request: web.Request, body: ProfilePatch) -> web.Response:
     user = await request.app[USERS].update_profile(current_user(request).id, body.profile_changes())
     return ok(user=user_json(user, private=True))
 

@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.routing import Routes, current_user, ok, parse_body, parse_query, path_id
+from api.routing import Routes, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl
 from domain.chat import NewMessage, message_payload, reactions_payload
 from wiring.keys import CHAT
@@ -57,9 +57,8 @@ class ReadIn(CamelIn):
     message_id: StrictInt = Field(ge=1)
 
 
-@routes.get("/api/chat/{group_id}/messages", query=HistoryQuery, summary="History by cursor")
-async def history(request: web.Request) -> web.Response:
-    query = parse_query(request, HistoryQuery)
+@routes.get("/api/chat/{group_id}/messages", summary="History by cursor")
+async def history(request: web.Request, query: HistoryQuery) -> web.Response:
     messages, has_more = await request.app[CHAT].history(
         current_user(request).id,
         path_id(request, "group_id"),
@@ -70,8 +69,7 @@ async def history(request: web.Request) -> web.Response:
     return ok(messages=[message_payload(m) for m in messages], hasMore=has_more)
 
 
-async def _send(request: web.Request) -> web.Response:
-    body = await parse_body(request, SendIn)
+async def _send(request: web.Request, body: SendIn) -> web.Response:
     new = NewMessage(
         path_id(request, "group_id"),
         body.content,
@@ -83,15 +81,12 @@ async def _send(request: web.Request) -> web.Response:
     return ok(201 if created else 200, message=message_payload(message))
 
 
-routes.post("/api/chat/{group_id}/send", body=SendIn, status=201, summary="Send a message")(_send)
-routes.post("/api/chat/{group_id}/message", body=SendIn, status=201, summary="Alias of /send")(
-    _send
-)
+routes.post("/api/chat/{group_id}/send", status=201, summary="Send a message")(_send)
+routes.post("/api/chat/{group_id}/message", status=201, summary="Alias of /send")(_send)
 
 
-@routes.post("/api/chat/message/{message_id}/react", body=ReactIn, summary="Toggle a reaction")
-async def react(request: web.Request) -> web.Response:
-    body = await parse_body(request, ReactIn)
+@routes.post("/api/chat/message/{message_id}/react", summary="Toggle a reaction")
+async def react(request: web.Request, body: ReactIn) -> web.Response:
     message_id = path_id(request, "message_id")
     group_id, reactions = await request.app[CHAT].react(
         current_user(request).id, message_id, body.emoji
@@ -99,9 +94,8 @@ async def react(request: web.Request) -> web.Response:
     return ok(groupId=group_id, messageId=message_id, reactions=reactions_payload(reactions))
 
 
-@routes.patch("/api/chat/message/{message_id}", body=EditIn, summary="Edit your message")
-async def edit(request: web.Request) -> web.Response:
-    body = await parse_body(request, EditIn)
+@routes.patch("/api/chat/message/{message_id}", summary="Edit your message")
+async def edit(request: web.Request, body: EditIn) -> web.Response:
     message = await request.app[CHAT].edit(
         current_user(request).id, path_id(request, "message_id"), body.content
     )
@@ -115,9 +109,8 @@ async def delete(request: web.Request) -> web.Response:
     return ok(groupId=group_id, messageId=message_id)
 
 
-@routes.post("/api/chat/{group_id}/read", body=ReadIn, summary="Move your read marker")
-async def mark_read(request: web.Request) -> web.Response:
-    body = await parse_body(request, ReadIn)
+@routes.post("/api/chat/{group_id}/read", summary="Move your read marker")
+async def mark_read(request: web.Request, body: ReadIn) -> web.Response:
     group_id = path_id(request, "group_id")
     unread = await request.app[CHAT].mark_read(current_user(request).id, group_id, body.message_id)
     return ok(groupId=group_id, unread=unread)

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.routing import Routes, bearer_token, current_user, ok, parse_body, parse_query, path_id
+from api.routing import Routes, bearer_token, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MultiLine, SingleLine
 from domain.group_sessions import GroupSession, session_payload
 from domain.groups import Group
@@ -87,13 +87,11 @@ class FeedQuery(BaseModel):
 
 @routes.post(
     "/api/groups/{group_id}/sessions",
-    body=SessionIn,
     status=201,
     summary="Schedule a study session (active members)",
 )
-async def schedule_session(request: web.Request) -> web.Response:
+async def schedule_session(request: web.Request, body: SessionIn) -> web.Response:
     group_id = path_id(request, "group_id")
-    body = await parse_body(request, SessionIn)
     session = await request.app[GROUP_SESSIONS].schedule(
         current_user(request).id, group_id, body.model_dump()
     )
@@ -102,12 +100,10 @@ async def schedule_session(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/groups/{group_id}/sessions",
-    query=SessionQuery,
     summary="A group's sessions with attendee counts (?when=upcoming|past|all)",
 )
-async def list_sessions(request: web.Request) -> web.Response:
+async def list_sessions(request: web.Request, query: SessionQuery) -> web.Response:
     group_id = path_id(request, "group_id")
-    query = parse_query(request, SessionQuery)
     page = await request.app[GROUP_SESSIONS].list_for_group(
         current_user(request).id, group_id, query.when, query.after, query.limit
     )
@@ -116,12 +112,10 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 @routes.patch(
     "/api/group-sessions/{session_id}",
-    body=SessionPatch,
     summary="Change a session (its creator or the group leader)",
 )
-async def change_session(request: web.Request) -> web.Response:
+async def change_session(request: web.Request, body: SessionPatch) -> web.Response:
     session_id = path_id(request, "session_id")
-    body = await parse_body(request, SessionPatch)
     changes = body.model_dump(include=body.model_fields_set)
     session = await request.app[GROUP_SESSIONS].change(
         current_user(request).id, session_id, changes
@@ -140,12 +134,9 @@ async def cancel_session(request: web.Request) -> web.Response:
     return ok(message="Session cancelled", session=session_payload(session))
 
 
-@routes.post(
-    "/api/group-sessions/{session_id}/rsvp", body=RsvpIn, summary="RSVP going, maybe or not_going"
-)
-async def rsvp(request: web.Request) -> web.Response:
+@routes.post("/api/group-sessions/{session_id}/rsvp", summary="RSVP going, maybe or not_going")
+async def rsvp(request: web.Request, body: RsvpIn) -> web.Response:
     session_id = path_id(request, "session_id")
-    body = await parse_body(request, RsvpIn)
     session = await request.app[GROUP_SESSIONS].rsvp(
         current_user(request).id, session_id, body.status
     )
@@ -155,12 +146,10 @@ async def rsvp(request: web.Request) -> web.Response:
 @routes.get(
     "/api/groups/{group_id}/sessions.ics",
     auth=False,
-    query=FeedQuery,
     summary="iCalendar feed (members; Bearer header or ?token=<calendarToken>)",
 )
-async def calendar_feed(request: web.Request) -> web.Response:
+async def calendar_feed(request: web.Request, query: FeedQuery) -> web.Response:
     group_id = path_id(request, "group_id")
-    query = parse_query(request, FeedQuery)
     service = request.app[GROUP_SESSIONS]
     if "Authorization" in request.headers or query.token is None:
         user_id = (await request.app[USERS].authenticate(bearer_token(request))).id

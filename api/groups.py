@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field, StrictInt, StringConstraints
 
-from api.routing import Routes, current_user, ok, parse_body, path_id
+from api.routing import Routes, current_user, ok, path_id
 from api.schemas import CamelIn, MultiLine, SingleLine
 from domain.chat import iso, message_payload
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
@@ -63,9 +63,8 @@ def my_group_json(item: MyGroup) -> dict[str, Any]:
     }
 
 
-@routes.post("/api/groups/create", body=GroupIn, status=201, summary="Create a group (you lead it)")
-async def create_group(request: web.Request) -> web.Response:
-    body = await parse_body(request, GroupIn)
+@routes.post("/api/groups/create", status=201, summary="Create a group (you lead it)")
+async def create_group(request: web.Request, body: GroupIn) -> web.Response:
     details = GroupDetails(**body.model_dump())
     group = await request.app[GROUPS].create(current_user(request).id, details)
     return ok(201, message="Group created", group=group_json(group))

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.routing import Routes, current_user, ok, parse_query, path_id
+from api.routing import Routes, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE
 from domain.notifications import Notification
 from wiring.keys import NOTIFICATIONS
@@ -34,9 +34,8 @@ def notification_json(item: Notification) -> dict[str, Any]:
     }
 
 
-@routes.get("/api/notifications", query=NotificationQuery, summary="The caller's notifications")
-async def list_notifications(request: web.Request) -> web.Response:
-    query = parse_query(request, NotificationQuery)
+@routes.get("/api/notifications", summary="The caller's notifications")
+async def list_notifications(request: web.Request, query: NotificationQuery) -> web.Response:
     items, unread = await request.app[NOTIFICATIONS].list_for(
         current_user(request).id, query.before, query.limit
     )

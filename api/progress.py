@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
+from api.routing import Routes, current_user, json_response, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, MultiLine, SingleLine, SnakeIn
 from domain.posts import PostService
 from domain.progress import ProgressService
@@ -84,9 +84,8 @@ def caller(request: web.Request) -> int:
     return current_user(request).id
 
 
-def page(request: web.Request, model: type[AfterPage] | type[BeforePage]) -> tuple[int | None, int]:
+def page(query: AfterPage | BeforePage) -> tuple[int | None, int]:
     """(cursor, limit + 1): one extra row tells whether there is a next page."""
-    query = parse_query(request, model)
     cursor = query.after if isinstance(query, AfterPage) else query.before
     return cursor, query.limit + 1
 
@@ -101,18 +100,15 @@ def listing(name: str, items: list[Any], limit_plus_one: int, shape: Any) -> web
 # --- constellations ---
 
 
-@routes.post(
-    "/api/constellations/", body=ConstellationIn, status=201, summary="Create a constellation"
-)
-async def create_constellation(request: web.Request) -> web.Response:
-    body = await parse_body(request, ConstellationIn)
+@routes.post("/api/constellations/", status=201, summary="Create a constellation")
+async def create_constellation(request: web.Request, body: ConstellationIn) -> web.Response:
     view = await service(request).create_constellation(caller(request), body.name, body.weight)
     return json_response(constellation_full(view), 201)
 
 
-@routes.get("/api/constellations/", query=AfterPage, summary="Constellations (your attempts)")
-async def list_constellations(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/constellations/", summary="Constellations (your attempts)")
+async def list_constellations(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     items = await service(request).constellations(caller(request), after, limit)
     return listing("constellations", items, limit, constellation_full)
 
@@ -127,12 +123,10 @@ async def get_constellation(request: web.Request) -> web.Response:
 
 @routes.put(
     "/api/constellations/{constellation_id}/",
-    body=ConstellationPatch,
     summary="Rename or reweigh your constellation (weight is fixed once attempted)",
 )
-async def update_constellation(request: web.Request) -> web.Response:
+async def update_constellation(request: web.Request, body: ConstellationPatch) -> web.Response:
     cid = path_id(request, "constellation_id")
-    body = await parse_body(request, ConstellationPatch)
     view = await service(request).update_constellation(caller(request), cid, body.name, body.weight)
     return json_response(constellation_full(view))
 
@@ -148,17 +142,15 @@ async def delete_constellation(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/constellations/{constellation_id}/posts/",
-    query=BeforePage,
     summary="Posts about a constellation, newest first",
 )
 @routes.get(
     "/constellations/{constellation_id}/posts/",
-    query=BeforePage,
     summary="Alias without /api (as the origin served it)",
 )
-async def constellation_posts(request: web.Request) -> web.Response:
+async def constellation_posts(request: web.Request, query: BeforePage) -> web.Response:
     cid = path_id(request, "constellation_id")
-    before, limit = page(request, BeforePage)
+    before, limit = page(query)
     items = await posts(request).of_constellation(cid, before, limit)
     return listing("posts", items, limit, post_full)
 
@@ -168,30 +160,26 @@ async def constellation_posts(request: web.Request) -> web.Response:
 
 @routes.post(
     "/api/users/{user_id}/constellation_attempts/",
-    body=AttemptIn,
     status=201,
     summary="Start an attempt (becomes your current attempt)",
 )
-async def start_attempt(request: web.Request) -> web.Response:
+async def start_attempt(request: web.Request, body: AttemptIn) -> web.Response:
     user_id = path_id(request, "user_id")
-    body = await parse_body(request, AttemptIn)
     view = await service(request).start_attempt(caller(request), user_id, body.constellation_id)
     return json_response(attempt_full(view), 201)
 
 
-@routes.get("/api/constellation_attempts/", query=AfterPage, summary="Your attempts")
-async def my_attempts(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/constellation_attempts/", summary="Your attempts")
+async def my_attempts(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     items = await service(request).my_attempts(caller(request), after, limit)
     return listing("constellation_attempts", items, limit, attempt_full)
 
 
-@routes.get(
-    "/api/users/{user_id}/constellation_attempts/", query=AfterPage, summary="A user's attempts"
-)
-async def user_attempts(request: web.Request) -> web.Response:
+@routes.get("/api/users/{user_id}/constellation_attempts/", summary="A user's attempts")
+async def user_attempts(request: web.Request, query: AfterPage) -> web.Response:
     user_id = path_id(request, "user_id")
-    after, limit = page(request, AfterPage)
+    after, limit = page(query)
     items = await service(request).attempts_of(caller(request), user_id, after, limit)
     return listing("constellation_attempts", items, limit, attempt_full)
 
@@ -237,12 +225,11 @@ async def delete_attempt(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/constellation_attempts/{attempt_id}/sessions/",
-    query=AfterPage,
     summary="Sessions of your attempt",
 )
-async def attempt_sessions(request: web.Request) -> web.Response:
+async def attempt_sessions(request: web.Request, query: AfterPage) -> web.Response:
     attempt_id = path_id(request, "attempt_id")
-    after, limit = page(request, AfterPage)
+    after, limit = page(query)
     items = await service(request).sessions_of_attempt(caller(request), attempt_id, after, limit)
     return listing("sessions", items, limit, session_full)
 
@@ -250,18 +237,17 @@ async def attempt_sessions(request: web.Request) -> web.Response:
 # --- focus sessions ---
 
 
-@routes.post("/api/sessions/", body=SessionIn, status=201, summary="Start a focus session")
-async def create_session(request: web.Request) -> web.Response:
-    body = await parse_body(request, SessionIn)
+@routes.post("/api/sessions/", status=201, summary="Start a focus session")
+async def create_session(request: web.Request, body: SessionIn) -> web.Response:
     view = await service(request).create_session(
         caller(request), body.user_id, body.constellation_attempt_id, body.minutes
     )
     return json_response(session_full(view), 201)
 
 
-@routes.get("/api/sessions/", query=AfterPage, summary="Your focus sessions")
-async def my_sessions(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/sessions/", summary="Your focus sessions")
+async def my_sessions(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     items = await service(request).my_sessions(caller(request), after, limit)
     return listing("sessions", items, limit, session_full)
 
@@ -297,9 +283,8 @@ async def delete_session(request: web.Request) -> web.Response:
 # --- posts and the feed ---
 
 
-@routes.post("/api/posts/", body=PostIn, status=201, summary="Post to the feed")
-async def create_post(request: web.Request) -> web.Response:
-    body = await parse_body(request, PostIn)
+@routes.post("/api/posts/", status=201, summary="Post to the feed")
+async def create_post(request: web.Request, body: PostIn) -> web.Response:
     view = await posts(request).create(
         caller(request),
         body.user_id,
@@ -311,9 +296,9 @@ async def create_post(request: web.Request) -> web.Response:
     return json_response(post_full(view), 201)
 
 
-@routes.get("/api/posts/", query=BeforePage, summary="All posts, newest first")
-async def list_posts(request: web.Request) -> web.Response:
-    before, limit = page(request, BeforePage)
+@routes.get("/api/posts/", summary="All posts, newest first")
+async def list_posts(request: web.Request, query: BeforePage) -> web.Response:
+    before, limit = page(query)
     return listing("posts", await posts(request).page(before, limit), limit, post_full)
 
 
@@ -328,9 +313,9 @@ async def delete_post(request: web.Request) -> web.Response:
     return json_response({"message": "Post deleted successfully!"})
 
 
-@routes.get("/api/feed/", query=BeforePage, summary="Your and your groups' posts, newest first")
-async def feed(request: web.Request) -> web.Response:
-    before, limit = page(request, BeforePage)
+@routes.get("/api/feed/", summary="Your and your groups' posts, newest first")
+async def feed(request: web.Request, query: BeforePage) -> web.Response:
+    before, limit = page(query)
     items = await posts(request).feed(caller(request), before, limit)
     return listing("posts", items, limit, post_full)
 

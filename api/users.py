@@ -10,7 +10,7 @@ from pydantic import model_validator
 
 from api.accounts import RegisterIn, user_json
 from api.progress import AfterPage, BeforePage, caller, listing, page, posts, stats
-from api.routing import Routes, current_user, json_response, ok, parse_body, path_id
+from api.routing import Routes, current_user, json_response, ok, path_id
 from domain.progress_json import constellation_full, post_full, user_full
 from wiring.keys import USERS
 
@@ -32,12 +32,10 @@ class LuminaryRegisterIn(RegisterIn):
 @routes.post(
     "/api/users/",
     auth=False,
-    body=LuminaryRegisterIn,
     status=201,
     summary="Alias of register (Luminary's create user): UserFull plus token and user",
 )
-async def create_user(request: web.Request) -> web.Response:
-    body = await parse_body(request, LuminaryRegisterIn)
+async def create_user(request: web.Request, body: LuminaryRegisterIn) -> web.Response:
     profile = body.profile_changes()
     profile["email"] = body.email
     user, token = await request.app[USERS].register(profile, body.password)
@@ -51,9 +49,9 @@ async def create_user(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/users/", query=AfterPage, summary="Public list of users (UserFull, no lists)")
-async def list_users(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/users/", summary="Public list of users (UserFull, no lists)")
+async def list_users(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     return listing("users", await stats(request).users(after, limit), limit, user_full)
 
 
@@ -90,11 +88,11 @@ async def completed_constellations(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/users/{user_id}/posts/", query=BeforePage, summary="A user's posts")
-@routes.get("/users/{user_id}/posts/", query=BeforePage, summary="Alias without /api (origin)")
-async def user_posts(request: web.Request) -> web.Response:
+@routes.get("/api/users/{user_id}/posts/", summary="A user's posts")
+@routes.get("/users/{user_id}/posts/", summary="Alias without /api (origin)")
+async def user_posts(request: web.Request, query: BeforePage) -> web.Response:
     user_id = path_id(request, "user_id")
-    before, limit = page(request, BeforePage)
+    before, limit = page(query)
     items = await posts(request).of_user(user_id, before, limit)
     return listing("posts", items, limit, post_full)
 
