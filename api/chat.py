@@ -14,12 +14,31 @@ from pydantic import (
     model_validator,
 )
 
+from api.responses import ChatMessageOut, IdsOut, ReactionOut
 from api.routing import Routes, current_user, ok, path_id
-from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl, Success
 from domain.chat import NewMessage, message_payload, reactions_payload
 from wiring.keys import CHAT
 
-routes = Routes("chat")
+routes = Routes("chat", errors=(403, 404, 429))
+
+
+class HistoryOut(Success):
+    messages: list[ChatMessageOut]
+    has_more: bool
+
+
+class ChatMessageAnswer(Success):
+    message: ChatMessageOut
+
+
+class ReactionsOut(IdsOut):
+    reactions: list[ReactionOut]
+
+
+class UnreadOut(Success):
+    group_id: int
+    unread: int
 
 
 class HistoryQuery(BaseModel):
@@ -57,7 +76,7 @@ class ReadIn(CamelIn):
     message_id: StrictInt = Field(ge=1)
 
 
-@routes.get("/api/chat/{group_id}/messages", summary="History by cursor")
+@routes.get("/api/chat/{group_id}/messages", response=HistoryOut, summary="History by cursor")
 async def history(request: web.Request, query: HistoryQuery) -> web.Response:
     messages, has_more = await request.app[CHAT].history(
         current_user(request).id,
@@ -81,11 +100,17 @@ async def _send(request: web.Request, body: SendIn) -> web.Response:
     return ok(201 if created else 200, message=message_payload(message))
 
 
-routes.post("/api/chat/{group_id}/send", status=201, summary="Send a message")(_send)
-routes.post("/api/chat/{group_id}/message", status=201, summary="Alias of /send")(_send)
+routes.post(
+    "/api/chat/{group_id}/send", response=ChatMessageAnswer, status=201, summary="Send a message"
+)(_send)
+routes.post(
+    "/api/chat/{group_id}/message", response=ChatMessageAnswer, status=201, summary="Alias of /send"
+)(_send)
 
 
-@routes.post("/api/chat/message/{message_id}/react", summary="Toggle a reaction")
+@routes.post(
+    "/api/chat/message/{message_id}/react", response=ReactionsOut, summary="Toggle a reaction"
+)
 async def react(request: web.Request, body: ReactIn) -> web.Response:
     message_id = path_id(request, "message_id")
     group_id, reactions = await request.app[CHAT].react(
@@ -94,7 +119,9 @@ async def react(request: web.Request, body: ReactIn) -> web.Response:
     return ok(groupId=group_id, messageId=message_id, reactions=reactions_payload(reactions))
 
 
-@routes.patch("/api/chat/message/{message_id}", summary="Edit your message")
+@routes.patch(
+    "/api/chat/message/{message_id}", response=ChatMessageAnswer, summary="Edit your message"
+)
 async def edit(request: web.Request, body: EditIn) -> web.Response:
     message = await request.app[CHAT].edit(
         current_user(request).id, path_id(request, "message_id"), body.content
@@ -102,14 +129,16 @@ async def edit(request: web.Request, body: EditIn) -> web.Response:
     return ok(message=message_payload(message))
 
 
-@routes.delete("/api/chat/message/{message_id}", summary="Delete (yours, or any as leader)")
+@routes.delete(
+    "/api/chat/message/{message_id}", response=IdsOut, summary="Delete (yours, or any as leader)"
+)
 async def delete(request: web.Request) -> web.Response:
     message_id = path_id(request, "message_id")
     group_id = await request.app[CHAT].delete(current_user(request).id, message_id)
     return ok(groupId=group_id, messageId=message_id)
 
 
-@routes.post("/api/chat/{group_id}/read", summary="Move your read marker")
+@routes.post("/api/chat/{group_id}/read", response=UnreadOut, summary="Move your read marker")
 async def mark_read(request: web.Request, body: ReadIn) -> web.Response:
     group_id = path_id(request, "group_id")
     unread = await request.app[CHAT].mark_read(current_user(request).id, group_id, body.message_id)

@@ -21,13 +21,28 @@ from pydantic import (
     model_validator,
 )
 
+from api.responses import GroupSessionOut
 from api.routing import Routes, bearer_token, current_user, ok, path_id
-from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MultiLine, SingleLine
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MessageOut, MultiLine, SingleLine, Success
 from domain.group_sessions import GroupSession, session_payload
 from domain.groups import Group
 from wiring.keys import GROUP_SESSIONS, USERS
 
-routes = Routes("group sessions")
+routes = Routes("group sessions", errors=(403, 409))
+
+
+class SessionAnswer(Success):
+    session: GroupSessionOut
+
+
+class SessionNewsOut(MessageOut):
+    session: GroupSessionOut
+
+
+class SessionListOut(Success):
+    sessions: list[GroupSessionOut]
+    has_more: bool
+
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
 Location = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
@@ -87,6 +102,7 @@ class FeedQuery(BaseModel):
 
 @routes.post(
     "/api/groups/{group_id}/sessions",
+    response=SessionNewsOut,
     status=201,
     summary="Schedule a study session (active members)",
 )
@@ -100,6 +116,7 @@ async def schedule_session(request: web.Request, body: SessionIn) -> web.Respons
 
 @routes.get(
     "/api/groups/{group_id}/sessions",
+    response=SessionListOut,
     summary="A group's sessions with attendee counts (?when=upcoming|past|all)",
 )
 async def list_sessions(request: web.Request, query: SessionQuery) -> web.Response:
@@ -112,6 +129,7 @@ async def list_sessions(request: web.Request, query: SessionQuery) -> web.Respon
 
 @routes.patch(
     "/api/group-sessions/{session_id}",
+    response=SessionNewsOut,
     summary="Change a session (its creator or the group leader)",
 )
 async def change_session(request: web.Request, body: SessionPatch) -> web.Response:
@@ -125,6 +143,7 @@ async def change_session(request: web.Request, body: SessionPatch) -> web.Respon
 
 @routes.delete(
     "/api/group-sessions/{session_id}",
+    response=SessionNewsOut,
     summary="Cancel a session (its creator or the group leader); the session stays listed",
 )
 async def cancel_session(request: web.Request) -> web.Response:
@@ -134,7 +153,11 @@ async def cancel_session(request: web.Request) -> web.Response:
     return ok(message="Session cancelled", session=session_payload(session))
 
 
-@routes.post("/api/group-sessions/{session_id}/rsvp", summary="RSVP going, maybe or not_going")
+@routes.post(
+    "/api/group-sessions/{session_id}/rsvp",
+    response=SessionAnswer,
+    summary="RSVP going, maybe or not_going",
+)
 async def rsvp(request: web.Request, body: RsvpIn) -> web.Response:
     session_id = path_id(request, "session_id")
     session = await request.app[GROUP_SESSIONS].rsvp(
@@ -145,6 +168,8 @@ async def rsvp(request: web.Request, body: RsvpIn) -> web.Response:
 
 @routes.get(
     "/api/groups/{group_id}/sessions.ics",
+    media_type="text/calendar",
+    errors=(401, 403),
     auth=False,
     summary="iCalendar feed (members; Bearer header or ?token=<calendarToken>)",
 )

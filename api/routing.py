@@ -38,12 +38,15 @@ class Endpoint:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
-    extra_statuses: tuple[int, ...] = field(default_factory=tuple)
+    errors: tuple[int, ...] = field(default_factory=tuple)  # domain errors it can answer
+    media_type: str = "application/json"
 
 
 class Routes:
-    def __init__(self, tag: str) -> None:
+    def __init__(self, tag: str, errors: tuple[int, ...] = ()) -> None:
+        """`errors`: the domain-error statuses this table's routes answer unless one says."""
         self.tag = tag
+        self.errors = errors
         self.endpoints: list[Endpoint] = []
 
     def route(
@@ -55,6 +58,8 @@ class Routes:
         auth: bool = True,
         response: type[BaseModel] | None = None,
         status: int = 200,
+        errors: tuple[int, ...] | None = None,
+        media_type: str = "application/json",
     ) -> Callable[[RouteHandler], RouteHandler]:
         def register(handler: RouteHandler) -> RouteHandler:
             body, query = _request_models(handler)
@@ -62,7 +67,18 @@ class Routes:
             wrapped = _require_auth(parsed) if auth else parsed
             self.endpoints.append(
                 Endpoint(
-                    method, path, wrapped, summary, self.tag, auth, body, query, response, status
+                    method,
+                    path,
+                    wrapped,
+                    summary,
+                    self.tag,
+                    auth,
+                    body,
+                    query,
+                    response,
+                    status,
+                    self.errors if errors is None else errors,
+                    media_type,
                 )
             )
             return handler
