@@ -207,6 +207,13 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     return body
 
 
+async def create_account(request: web.Request, body: RegisterIn) -> tuple[User, str]:
+    """The new user and their token (both register routes)."""
+    profile = body.profile_changes()
+    profile["email"] = body.email
+    return await request.app[USERS].register(profile, body.password)
+
+
 @routes.post(
     "/api/auth/register",
     response=SignedInOut,
@@ -216,9 +223,7 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     summary="Create an account",
 )
 async def register(request: web.Request, body: RegisterIn) -> web.Response:
-    profile = body.profile_changes()
-    profile["email"] = body.email
-    user, token = await request.app[USERS].register(profile, body.password)
+    user, token = await create_account(request, body)
     return ok(
         201, message="Registration successful", token=token, user=user_json(user, private=True)
     )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import model_validator
 
-from api.accounts import PrivateUserJson, RegisterIn, UserJson, user_json
+from api.accounts import PrivateUserJson, RegisterIn, UserJson, create_account, user_json
 from api.progress import caller, listing, page, posts, stats
 from api.progress_inputs import AfterPage, BeforePage
 from api.progress_models import ConstellationFullOut, PostsPage, UserFullOut, UsersPage
@@ -70,14 +70,13 @@ class LuminaryRegisterIn(RegisterIn):
 @routes.post(
     "/api/users/",
     response=LuminaryAccountOut,
+    errors=(409, 429, 503),
     auth=False,
     status=201,
     summary="Alias of register (Luminary's create user): UserFull plus token and user",
 )
 async def create_user(request: web.Request, body: LuminaryRegisterIn) -> web.Response:
-    profile = body.profile_changes()
-    profile["email"] = body.email
-    user, token = await request.app[USERS].register(profile, body.password)
+    user, token = await create_account(request, body)
     view = await stats(request).user(user.id, user.id)
     return ok(
         201,
