@@ -31,18 +31,25 @@ class SnakeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
+# Output models publish `additionalProperties: false` (the schema is the contract checked by the
+# tests) without refusing extras themselves: `extra="forbid"` marks the input models.
+_EXACT: dict[str, Any] = {"additionalProperties": False}
+
+
 class CamelOut(BaseModel):
     """Output on StudySync routes: camelCase keys; a key the model does not name is a drift
     (the schema says additionalProperties: false, and tests/api/test_response_models.py checks
     every route's answers against it)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, json_schema_extra=_EXACT
+    )
 
 
 class SnakeOut(BaseModel):
     """Output on Luminary routes: snake_case keys, as exact as CamelOut."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra=_EXACT)
 
 
 class Success(CamelOut):
