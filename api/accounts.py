@@ -17,10 +17,19 @@ from pydantic import (
 )
 
 from api.addresses import client_address
-from api.routing import Routes, bearer_token, current_user, dump, ok, parse_body
-from api.schemas import CamelIn, CamelOut, GivenPassword, Label, MultiLine, Password, SingleLine
-from domain.models import User
-from matching.profile import schedule_mask
+from api.routing import Routes, bearer_token, current_user, dump, ok
+from api.schemas import (
+    CamelIn,
+    CamelOut,
+    GivenPassword,
+    Label,
+    MessageOut,
+    MultiLine,
+    Password,
+    SingleLine,
+    Success,
+)
+from domain.models import PROFILE_FIELDS, User, check_schedule
 from wiring.keys import USERS
 
 routes = Routes("accounts")
@@ -74,7 +83,7 @@ class ProfileFields(CamelIn):
     @classmethod
     def _known_days_and_slots(cls, value: dict[str, list[str]] | None) -> Any:
         if value is not None:
-            schedule_mask(value)  # raises ValueError naming the bad day or slot
+            check_schedule(value)
         return value
 
     @field_validator("timezone")
@@ -89,20 +98,8 @@ class ProfileFields(CamelIn):
         sent = self.model_fields_set
         changes: dict[str, Any] = {
             key: getattr(self, key)
-            for key in (
-                "name",
-                "university",
-                "major",
-                "year",
-                "learning_style",
-                "subjects",
-                "study_environments",
-                "study_methods",
-                "schedule",
-                "performance_level",
-                "timezone",
-            )
-            if key in sent and getattr(self, key) is not None
+            for key in PROFILE_FIELDS
+            if key != "group_preferences" and key in sent and getattr(self, key) is not None
         }
         preferences = self._merged_preferences()
         if preferences is not None:
@@ -165,9 +162,34 @@ class PrivateUserOut(UserOut):
     total_minutes: int
 
 
-class MeOut(CamelOut):
-    success: bool
-    user: PrivateUserOut
+class MobileUserKeys(CamelOut):
+    """The snake_case copies the StudySync mobile client reads (see user_json)."""
+
+    learning_style_: str = Field(alias="learning_style")
+    performance_level_: int = Field(alias="performance_level")
+    group_preferences_: dict[str, Any] = Field(alias="group_preferences")
+    study_preferences: list[str]
+
+
+class UserJson(UserOut, MobileUserKeys):
+    """A user as user_json serves them to others (email is null)."""
+
+
+class PrivateUserJson(PrivateUserOut, MobileUserKeys):
+    """A user as user_json serves them to themselves."""
+
+
+class MeOut(Success):
+    user: PrivateUserJson
+
+
+class SignedInOut(MessageOut):
+    token: str
+    user: PrivateUserJson
+
+
+class CalendarTokenOut(Success):
+    calendar_token: str
 
 
 def user_json(user: User, *, private: bool) -> dict[str, Any]:
@@ -185,28 +207,36 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     return body
 
 
-@routes.post(
-    "/api/auth/register", auth=False, body=RegisterIn, status=201, summary="Create an account"
-)
-async def register(request: web.Request) -> web.Response:
-    return await _register(request)
-
-
-async def _register(request: web.Request) -> web.Response:
-    body = await parse_body(request, RegisterIn)
+async def create_account(request: web.Request, body: RegisterIn) -> tuple[User, str]:
+    """The new user and their token (both register routes)."""
     profile = body.profile_changes()
     profile["email"] = body.email
-    user, token = await request.app[USERS].register(profile, body.password)
+    return await request.app[USERS].register(profile, body.password)
+
+
+@routes.post(
+    "/api/auth/register",
+    response=SignedInOut,
+    errors=(409, 429, 503),
+    auth=False,
+    status=201,
+    summary="Create an account",
+)
+async def register(request: web.Request, body: RegisterIn) -> web.Response:
+    user, token = await create_account(request, body)
     return ok(
         201, message="Registration successful", token=token, user=user_json(user, private=True)
     )
 
 
 @routes.post(
-    "/api/auth/login", auth=False, body=LoginIn, summary="Exchange credentials for a token"
+    "/api/auth/login",
+    response=SignedInOut,
+    errors=(401, 429, 503),
+    auth=False,
+    summary="Exchange credentials for a token",
 )
-async def login(request: web.Request) -> web.Response:
-    body = await parse_body(request, LoginIn)
+async def login(request: web.Request, body: LoginIn) -> web.Response:
     user, token = await request.app[USERS].login(body.email, body.password, client_address(request))
     return ok(message="Login successful", token=token, user=user_json(user, private=True))
 
@@ -217,27 +247,36 @@ async def me(request: web.Request) -> web.Response:
     return ok(user=user_json(current_user(request), private=True))
 
 
-@routes.patch("/api/auth/me", body=ProfilePatch, summary="Update the caller's profile")
-@routes.patch("/api/auth/profile", body=ProfilePatch, summary="Alias of PATCH /api/auth/me")
-async def update_me(request: web.Request) -> web.Response:
-    body = await parse_body(request, ProfilePatch)
+@routes.patch("/api/auth/me", response=MeOut, summary="Update the caller's profile")
+@routes.patch("/api/auth/profile", response=MeOut, summary="Alias of PATCH /api/auth/me")
+async def update_me(request: web.Request, body: ProfilePatch) -> web.Response:
     user = await request.app[USERS].update_profile(current_user(request).id, body.profile_changes())
     return ok(user=user_json(user, private=True))
 
 
-@routes.post("/api/auth/calendar-token", summary="Revoke and reissue the calendar feed token")
+@routes.post(
+    "/api/auth/calendar-token",
+    response=CalendarTokenOut,
+    summary="Revoke and reissue the calendar feed token",
+)
 async def rotate_calendar_token(request: web.Request) -> web.Response:
     user = await request.app[USERS].rotate_calendar_token(current_user(request).id)
     return ok(calendarToken=user.calendar_token)
 
 
-@routes.post("/api/auth/logout", summary="Invalidate the token this request carries")
+@routes.post(
+    "/api/auth/logout", response=MessageOut, summary="Invalidate the token this request carries"
+)
 async def logout(request: web.Request) -> web.Response:
     await request.app[USERS].logout(bearer_token(request))
     return ok(message="Logged out")
 
 
-@routes.post("/api/auth/logout-all", summary="Invalidate every token issued to the caller")
+@routes.post(
+    "/api/auth/logout-all",
+    response=MessageOut,
+    summary="Invalidate every token issued to the caller",
+)
 async def logout_everywhere(request: web.Request) -> web.Response:
     await request.app[USERS].logout_everywhere(current_user(request).id)
     return ok(message="Logged out everywhere")

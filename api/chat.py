@@ -14,12 +14,31 @@ from pydantic import (
     model_validator,
 )
 
-from api.routing import Routes, current_user, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl
+from api.responses import ChatMessageOut, IdsOut, ReactionOut
+from api.routing import Routes, current_user, ok, path_id
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl, Success
 from domain.chat import NewMessage, message_payload, reactions_payload
 from wiring.keys import CHAT
 
-routes = Routes("chat")
+routes = Routes("chat", errors=(403, 404, 429))
+
+
+class HistoryOut(Success):
+    messages: list[ChatMessageOut]
+    has_more: bool
+
+
+class ChatMessageAnswer(Success):
+    message: ChatMessageOut
+
+
+class ReactionsOut(IdsOut):
+    reactions: list[ReactionOut]
+
+
+class UnreadOut(Success):
+    group_id: int
+    unread: int
 
 
 class HistoryQuery(BaseModel):
@@ -57,9 +76,8 @@ class ReadIn(CamelIn):
     message_id: StrictInt = Field(ge=1)
 
 
-@routes.get("/api/chat/{group_id}/messages", query=HistoryQuery, summary="History by cursor")
-async def history(request: web.Request) -> web.Response:
-    query = parse_query(request, HistoryQuery)
+@routes.get("/api/chat/{group_id}/messages", response=HistoryOut, summary="History by cursor")
+async def history(request: web.Request, query: HistoryQuery) -> web.Response:
     messages, has_more = await request.app[CHAT].history(
         current_user(request).id,
         path_id(request, "group_id"),
@@ -70,8 +88,7 @@ async def history(request: web.Request) -> web.Response:
     return ok(messages=[message_payload(m) for m in messages], hasMore=has_more)
 
 
-async def _send(request: web.Request) -> web.Response:
-    body = await parse_body(request, SendIn)
+async def _send(request: web.Request, body: SendIn) -> web.Response:
     new = NewMessage(
         path_id(request, "group_id"),
         body.content,
@@ -83,15 +100,18 @@ async def _send(request: web.Request) -> web.Response:
     return ok(201 if created else 200, message=message_payload(message))
 
 
-routes.post("/api/chat/{group_id}/send", body=SendIn, status=201, summary="Send a message")(_send)
-routes.post("/api/chat/{group_id}/message", body=SendIn, status=201, summary="Alias of /send")(
-    _send
+routes.post(
+    "/api/chat/{group_id}/send", response=ChatMessageAnswer, status=201, summary="Send a message"
+)(_send)
+routes.post(
+    "/api/chat/{group_id}/message", response=ChatMessageAnswer, status=201, summary="Alias of /send"
+)(_send)
+
+
+@routes.post(
+    "/api/chat/message/{message_id}/react", response=ReactionsOut, summary="Toggle a reaction"
 )
-
-
-@routes.post("/api/chat/message/{message_id}/react", body=ReactIn, summary="Toggle a reaction")
-async def react(request: web.Request) -> web.Response:
-    body = await parse_body(request, ReactIn)
+async def react(request: web.Request, body: ReactIn) -> web.Response:
     message_id = path_id(request, "message_id")
     group_id, reactions = await request.app[CHAT].react(
         current_user(request).id, message_id, body.emoji
@@ -99,25 +119,27 @@ async def react(request: web.Request) -> web.Response:
     return ok(groupId=group_id, messageId=message_id, reactions=reactions_payload(reactions))
 
 
-@routes.patch("/api/chat/message/{message_id}", body=EditIn, summary="Edit your message")
-async def edit(request: web.Request) -> web.Response:
-    body = await parse_body(request, EditIn)
+@routes.patch(
+    "/api/chat/message/{message_id}", response=ChatMessageAnswer, summary="Edit your message"
+)
+async def edit(request: web.Request, body: EditIn) -> web.Response:
     message = await request.app[CHAT].edit(
         current_user(request).id, path_id(request, "message_id"), body.content
     )
     return ok(message=message_payload(message))
 
 
-@routes.delete("/api/chat/message/{message_id}", summary="Delete (yours, or any as leader)")
+@routes.delete(
+    "/api/chat/message/{message_id}", response=IdsOut, summary="Delete (yours, or any as leader)"
+)
 async def delete(request: web.Request) -> web.Response:
     message_id = path_id(request, "message_id")
     group_id = await request.app[CHAT].delete(current_user(request).id, message_id)
     return ok(groupId=group_id, messageId=message_id)
 
 
-@routes.post("/api/chat/{group_id}/read", body=ReadIn, summary="Move your read marker")
-async def mark_read(request: web.Request) -> web.Response:
-    body = await parse_body(request, ReadIn)
+@routes.post("/api/chat/{group_id}/read", response=UnreadOut, summary="Move your read marker")
+async def mark_read(request: web.Request, body: ReadIn) -> web.Response:
     group_id = path_id(request, "group_id")
     unread = await request.app[CHAT].mark_read(current_user(request).id, group_id, body.message_id)
     return ok(groupId=group_id, unread=unread)

@@ -21,13 +21,28 @@ from pydantic import (
     model_validator,
 )
 
-from api.routing import Routes, bearer_token, current_user, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MultiLine, SingleLine
+from api.responses import GroupSessionOut
+from api.routing import Routes, bearer_token, current_user, ok, path_id
+from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MessageOut, MultiLine, SingleLine, Success
 from domain.group_sessions import GroupSession, session_payload
 from domain.groups import Group
 from wiring.keys import GROUP_SESSIONS, USERS
 
-routes = Routes("group sessions")
+routes = Routes("group sessions", errors=(403, 409))
+
+
+class SessionAnswer(Success):
+    session: GroupSessionOut
+
+
+class SessionNewsOut(MessageOut):
+    session: GroupSessionOut
+
+
+class SessionListOut(Success):
+    sessions: list[GroupSessionOut]
+    has_more: bool
+
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
 Location = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
@@ -87,13 +102,12 @@ class FeedQuery(BaseModel):
 
 @routes.post(
     "/api/groups/{group_id}/sessions",
-    body=SessionIn,
+    response=SessionNewsOut,
     status=201,
     summary="Schedule a study session (active members)",
 )
-async def schedule_session(request: web.Request) -> web.Response:
+async def schedule_session(request: web.Request, body: SessionIn) -> web.Response:
     group_id = path_id(request, "group_id")
-    body = await parse_body(request, SessionIn)
     session = await request.app[GROUP_SESSIONS].schedule(
         current_user(request).id, group_id, body.model_dump()
     )
@@ -102,12 +116,11 @@ async def schedule_session(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/groups/{group_id}/sessions",
-    query=SessionQuery,
+    response=SessionListOut,
     summary="A group's sessions with attendee counts (?when=upcoming|past|all)",
 )
-async def list_sessions(request: web.Request) -> web.Response:
+async def list_sessions(request: web.Request, query: SessionQuery) -> web.Response:
     group_id = path_id(request, "group_id")
-    query = parse_query(request, SessionQuery)
     page = await request.app[GROUP_SESSIONS].list_for_group(
         current_user(request).id, group_id, query.when, query.after, query.limit
     )
@@ -116,12 +129,11 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 @routes.patch(
     "/api/group-sessions/{session_id}",
-    body=SessionPatch,
+    response=SessionNewsOut,
     summary="Change a session (its creator or the group leader)",
 )
-async def change_session(request: web.Request) -> web.Response:
+async def change_session(request: web.Request, body: SessionPatch) -> web.Response:
     session_id = path_id(request, "session_id")
-    body = await parse_body(request, SessionPatch)
     changes = body.model_dump(include=body.model_fields_set)
     session = await request.app[GROUP_SESSIONS].change(
         current_user(request).id, session_id, changes
@@ -131,6 +143,7 @@ async def change_session(request: web.Request) -> web.Response:
 
 @routes.delete(
     "/api/group-sessions/{session_id}",
+    response=SessionNewsOut,
     summary="Cancel a session (its creator or the group leader); the session stays listed",
 )
 async def cancel_session(request: web.Request) -> web.Response:
@@ -141,11 +154,12 @@ async def cancel_session(request: web.Request) -> web.Response:
 
 
 @routes.post(
-    "/api/group-sessions/{session_id}/rsvp", body=RsvpIn, summary="RSVP going, maybe or not_going"
+    "/api/group-sessions/{session_id}/rsvp",
+    response=SessionAnswer,
+    summary="RSVP going, maybe or not_going",
 )
-async def rsvp(request: web.Request) -> web.Response:
+async def rsvp(request: web.Request, body: RsvpIn) -> web.Response:
     session_id = path_id(request, "session_id")
-    body = await parse_body(request, RsvpIn)
     session = await request.app[GROUP_SESSIONS].rsvp(
         current_user(request).id, session_id, body.status
     )
@@ -154,13 +168,13 @@ async def rsvp(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/groups/{group_id}/sessions.ics",
+    media_type="text/calendar",
+    errors=(401, 403),
     auth=False,
-    query=FeedQuery,
     summary="iCalendar feed (members; Bearer header or ?token=<calendarToken>)",
 )
-async def calendar_feed(request: web.Request) -> web.Response:
+async def calendar_feed(request: web.Request, query: FeedQuery) -> web.Response:
     group_id = path_id(request, "group_id")
-    query = parse_query(request, FeedQuery)
     service = request.app[GROUP_SESSIONS]
     if "Authorization" in request.headers or query.token is None:
         user_id = (await request.app[USERS].authenticate(bearer_token(request))).id

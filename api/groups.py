@@ -7,13 +7,30 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field, StrictInt, StringConstraints
 
-from api.routing import Routes, current_user, ok, parse_body, path_id
-from api.schemas import CamelIn, MultiLine, SingleLine
+from api.responses import GroupDetailOut, GroupOut, MyGroupOut
+from api.routing import Routes, current_user, ok, path_id
+from api.schemas import CamelIn, MessageOut, MultiLine, SingleLine, Success
 from domain.chat import iso, message_payload
 from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
 from wiring.keys import GROUPS
 
-routes = Routes("groups")
+routes = Routes("groups", errors=(403, 409))
+
+
+class CreatedGroupOut(MessageOut):
+    group: GroupOut
+
+
+class MyGroupsOut(Success):
+    groups: list[MyGroupOut]
+
+
+class GroupAnswer(Success):
+    group: GroupDetailOut
+
+
+class JoinOut(MessageOut):
+    status: Literal["active", "pending"]
 
 
 class GroupIn(CamelIn):
@@ -63,21 +80,31 @@ def my_group_json(item: MyGroup) -> dict[str, Any]:
     }
 
 
-@routes.post("/api/groups/create", body=GroupIn, status=201, summary="Create a group (you lead it)")
-async def create_group(request: web.Request) -> web.Response:
-    body = await parse_body(request, GroupIn)
+@routes.post(
+    "/api/groups/create",
+    response=CreatedGroupOut,
+    status=201,
+    summary="Create a group (you lead it)",
+)
+async def create_group(request: web.Request, body: GroupIn) -> web.Response:
     details = GroupDetails(**body.model_dump())
     group = await request.app[GROUPS].create(current_user(request).id, details)
     return ok(201, message="Group created", group=group_json(group))
 
 
-@routes.get("/api/groups/mine", summary="Groups where you are an active or pending member")
+@routes.get(
+    "/api/groups/mine",
+    response=MyGroupsOut,
+    summary="Groups where you are an active or pending member",
+)
 async def my_groups(request: web.Request) -> web.Response:
     items = await request.app[GROUPS].mine(current_user(request).id)
     return ok(groups=[my_group_json(item) for item in items])
 
 
-@routes.get("/api/groups/{group_id}", summary="A group; members see the member list")
+@routes.get(
+    "/api/groups/{group_id}", response=GroupAnswer, summary="A group; members see the member list"
+)
 async def group_details(request: web.Request) -> web.Response:
     group_id = path_id(request, "group_id")
     group, membership, members = await request.app[GROUPS].details(
@@ -96,8 +123,12 @@ async def _join(request: web.Request) -> web.Response:
     return ok(status=result.status, message=message)
 
 
-routes.post("/api/groups/{group_id}/join", summary="Join (open) or ask to join (approval)")(_join)
-routes.post("/api/groups/{group_id}/request-join", summary="Alias of /join")(_join)
+routes.post(
+    "/api/groups/{group_id}/join", response=JoinOut, summary="Join (open) or ask to join (approval)"
+)(_join)
+routes.post("/api/groups/{group_id}/request-join", response=JoinOut, summary="Alias of /join")(
+    _join
+)
 
 
 async def _decide(request: web.Request, approve: bool) -> web.Response:
@@ -110,23 +141,39 @@ async def _decide(request: web.Request, approve: bool) -> web.Response:
     return ok(message="Request approved" if approve else "Request declined")
 
 
-@routes.post("/api/groups/{group_id}/requests/{user_id}/approve", summary="Leader approves")
+@routes.post(
+    "/api/groups/{group_id}/requests/{user_id}/approve",
+    response=MessageOut,
+    summary="Leader approves",
+)
 async def approve(request: web.Request) -> web.Response:
     return await _decide(request, approve=True)
 
 
-@routes.post("/api/groups/{group_id}/requests/{user_id}/reject", summary="Leader declines")
+@routes.post(
+    "/api/groups/{group_id}/requests/{user_id}/reject",
+    response=MessageOut,
+    summary="Leader declines",
+)
 async def reject(request: web.Request) -> web.Response:
     return await _decide(request, approve=False)
 
 
-@routes.post("/api/groups/{group_id}/leave", summary="Leave (a leader hands over or closes)")
+@routes.post(
+    "/api/groups/{group_id}/leave",
+    response=MessageOut,
+    summary="Leave (a leader hands over or closes)",
+)
 async def leave(request: web.Request) -> web.Response:
     await request.app[GROUPS].leave(current_user(request).id, path_id(request, "group_id"))
     return ok(message="You left the group")
 
 
-@routes.delete("/api/groups/{group_id}/members/{user_id}", summary="Leader removes a member")
+@routes.delete(
+    "/api/groups/{group_id}/members/{user_id}",
+    response=MessageOut,
+    summary="Leader removes a member",
+)
 async def remove_member(request: web.Request) -> web.Response:
     await request.app[GROUPS].remove_member(
         current_user(request).id, path_id(request, "group_id"), path_id(request, "user_id")

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from aiohttp import web
 
 from api.routing import Routes, json_response
+from api.schemas import SnakeOut
 from wiring.keys import DATABASE_PING, MODEL_STATE, REDIS
 
 routes = Routes("operations")
 VERSION = "0.1.0"
 PROBE_TIMEOUT = 2.0
+
+
+class HealthOut(SnakeOut):
+    status: Literal["healthy", "degraded"]
+    database: Literal["connected", "down"]
+    redis: Literal["connected", "down", "disabled"]
+    ai_model: str
+    model_name: str
+    version: str
 
 
 async def _database_state(request: web.Request) -> str:
@@ -35,7 +46,7 @@ async def _redis_state(request: web.Request) -> str:
         return "down"
 
 
-@routes.get("/api/health", auth=False, summary="Service health")
+@routes.get("/api/health", response=HealthOut, auth=False, summary="Service health")
 async def health(request: web.Request) -> web.Response:
     database, redis_state = await asyncio.gather(_database_state(request), _redis_state(request))
     model_name, model_state = request.app[MODEL_STATE]()

@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import Field, StringConstraints
 
-from api.routing import Routes, current_user, ok, parse_body
+from api.matching_models import RecommendOut, SearchOut
+from api.routing import Routes, current_user, ok
 from api.schemas import CamelIn, SingleLine
 from domain.matching_records import GroupCard, Recommendation, SearchHit, StudentRecord
-from matching.scoring import match_percentage
 from wiring.keys import MATCHING
 
-routes = Routes("matching")
+routes = Routes("matching", errors=(503,))
 
 
 class RecommendIn(CamelIn):
@@ -131,9 +131,8 @@ def create_group_card(seeker: StudentRecord, matched_any: bool) -> dict[str, Any
     }
 
 
-@routes.post("/api/recommend", body=RecommendIn, summary="Groups and partners that match you")
-async def recommend(request: web.Request) -> web.Response:
-    body = await parse_body(request, RecommendIn)
+@routes.post("/api/recommend", response=RecommendOut, summary="Groups and partners that match you")
+async def recommend(request: web.Request, body: RecommendIn) -> web.Response:
     result = await request.app[MATCHING].recommend(current_user(request).id, body.kind, body.limit)
     cards = [group_card(item) for item in result.groups]
     cards.append(create_group_card(result.seeker, bool(cards)))
@@ -141,7 +140,7 @@ async def recommend(request: web.Request) -> web.Response:
 
 
 def search_result(hit: SearchHit) -> dict[str, Any]:
-    percentage = match_percentage(hit.score)
+    percentage = hit.percentage
     if hit.group is not None:
         return _group_fields(hit.group, percentage, hit.group.schedule) | {"name": hit.group.title}
     student = hit.student
@@ -149,15 +148,13 @@ def search_result(hit: SearchHit) -> dict[str, Any]:
     return _student_fields(student, "user", percentage, "Actively seeking study partners")
 
 
-@routes.post("/api/search", body=SearchIn, summary="Semantic search over students and groups")
-async def search(request: web.Request) -> web.Response:
-    body = await parse_body(request, SearchIn)
+@routes.post("/api/search", response=SearchOut, summary="Semantic search over students and groups")
+async def search(request: web.Request, body: SearchIn) -> web.Response:
     hits = await request.app[MATCHING].search(current_user(request).id, body.query, body.limit)
     return ok(results=[search_result(hit) for hit in hits])
 
 
-@routes.post("/api/search/people", body=SearchIn, summary="Semantic search over students only")
-async def search_people(request: web.Request) -> web.Response:
-    body = await parse_body(request, SearchIn)
+@routes.post("/api/search/people", response=SearchOut, summary="Semantic search over students only")
+async def search_people(request: web.Request, body: SearchIn) -> web.Response:
     hits = await request.app[MATCHING].search(current_user(request).id, body.query, body.limit)
     return ok(results=[search_result(hit) for hit in hits if hit.kind == "user"])

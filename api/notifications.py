@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.routing import Routes, current_user, ok, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE
+from api.responses import NotificationOut
+from api.routing import Routes, current_user, ok, path_id
+from api.schemas import MAX_ID, MAX_PAGE, Success
 from domain.notifications import Notification
 from wiring.keys import NOTIFICATIONS
 
 routes = Routes("notifications")
+
+
+class NotificationsOut(Success):
+    notifications: list[NotificationOut]
+    unread_count: int
+
+
+class ReadOut(Success):
+    id: int
+    read: Literal[True]
 
 
 class NotificationQuery(BaseModel):
@@ -34,16 +45,19 @@ def notification_json(item: Notification) -> dict[str, Any]:
     }
 
 
-@routes.get("/api/notifications", query=NotificationQuery, summary="The caller's notifications")
-async def list_notifications(request: web.Request) -> web.Response:
-    query = parse_query(request, NotificationQuery)
+@routes.get("/api/notifications", response=NotificationsOut, summary="The caller's notifications")
+async def list_notifications(request: web.Request, query: NotificationQuery) -> web.Response:
     items, unread = await request.app[NOTIFICATIONS].list_for(
         current_user(request).id, query.before, query.limit
     )
     return ok(notifications=[notification_json(item) for item in items], unreadCount=unread)
 
 
-@routes.post("/api/notifications/{notification_id}/read", summary="Mark a notification read")
+@routes.post(
+    "/api/notifications/{notification_id}/read",
+    response=ReadOut,
+    summary="Mark a notification read",
+)
 async def mark_read(request: web.Request) -> web.Response:
     notification_id = path_id(request, "notification_id")
     await request.app[NOTIFICATIONS].mark_read(current_user(request).id, notification_id)

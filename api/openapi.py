@@ -7,42 +7,47 @@ import re
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode
 
 from api.errors import CODE_BY_STATUS
 from api.routing import Endpoint, Routes, json_response
+from api.schemas import ErrorOut
 from wiring.keys import ENDPOINTS
 
 routes = Routes("operations")
+
+
+class OpenApiOut(BaseModel):
+    """This document (OpenAPI 3.1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
 _PARAM = re.compile(r"\{(\w+)\}")
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["success", "error", "message"],
-    "properties": {
-        "success": {"const": False},
-        "message": {"type": "string"},
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {},
-            },
-        },
-    },
-}
+# Statuses every request of a kind can meet, whatever the route does.
+_BODY_ERRORS = (400, 413, 415, 422)
+_ALWAYS = (503,)  # the database is unreachable
+
+
+def _schema_of(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
+    return model.model_json_schema(
+        by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"
+    )
 
 
 def _schema(
     model: type[BaseModel], components: dict[str, Any], mode: JsonSchemaMode
 ) -> dict[str, Any]:
-    schema = model.model_json_schema(
-        by_alias=True, mode=mode, ref_template="#/components/schemas/{model}"
-    )
-    components.update(schema.pop("$defs", {}))
-    components[model.__name__] = schema
+    schema = _schema_of(model, mode)
+    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        if components.setdefault(name, definition) != definition:
+            raise ValueError(f"two different schemas are both named {name}: rename one model")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -58,21 +63,17 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
     ok_schema = (
         _schema(endpoint.response, components, "serialization")
         if endpoint.response
-        else {"type": "object"}
+        else {"type": "string"}
     )
     responses: dict[str, Any] = {
         str(endpoint.status): {
             "description": "Success",
-            "content": {"application/json": {"schema": ok_schema}},
+            "content": {endpoint.media_type: {"schema": ok_schema}},
         }
     }
-    for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503):
-        if status == 401 and not endpoint.auth:
-            continue
-        responses[str(status)] = {
-            "description": CODE_BY_STATUS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for status in sorted(_error_statuses(endpoint)):
+        responses[str(status)] = {"description": CODE_BY_STATUS[status], "content": error}
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
@@ -94,8 +95,23 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
     return operation
 
 
+def _error_statuses(endpoint: Endpoint) -> set[int]:
+    """What the routing layer answers (auth, path ids, query, body) plus the route's own."""
+    statuses = {*_ALWAYS, *endpoint.errors}
+    if endpoint.auth:
+        statuses.add(401)
+    if _PARAM.search(endpoint.path):
+        statuses |= {404, 422}
+    if endpoint.query is not None:
+        statuses.add(422)
+    if endpoint.body is not None:
+        statuses |= set(_BODY_ERRORS)
+    return statuses
+
+
 def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    components: dict[str, Any] = {}
+    _schema(ErrorOut, components, "serialization")
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         operations = paths.setdefault(endpoint.path, {})
@@ -113,12 +129,14 @@ def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
     }
 
 
-@routes.get("/api/openapi.json", auth=False, summary="This document")
+@routes.get("/api/openapi.json", response=OpenApiOut, auth=False, summary="This document")
 async def openapi_document(request: web.Request) -> web.Response:
     return json_response(build_document(request.app[ENDPOINTS]))
 
 
-@routes.get("/api/docs", auth=False, summary="A readable page of every route")
+@routes.get(
+    "/api/docs", media_type="text/html", auth=False, summary="A readable page of every route"
+)
 async def docs_page(request: web.Request) -> web.Response:
     rows = []
     endpoints: list[Endpoint] = request.app[ENDPOINTS]

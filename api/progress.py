@@ -5,67 +5,40 @@ Lists take `limit` (1..200, default 50) and a cursor: `after` (ascending lists) 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from api.routing import Routes, current_user, json_response, ok, parse_body, parse_query, path_id
-from api.schemas import MAX_ID, MAX_PAGE, MultiLine, SingleLine, SnakeIn
+from api.progress_inputs import (
+    AfterPage,
+    AttemptIn,
+    BeforePage,
+    ConstellationIn,
+    ConstellationPatch,
+    FocusSessionIn,
+    PostIn,
+)
+from api.progress_models import (
+    AttemptFullOut,
+    AttemptsPage,
+    CompletedAttemptOut,
+    ConstellationFullOut,
+    ConstellationsPage,
+    DoneOut,
+    MyProgressOut,
+    PostFullOut,
+    PostsPage,
+    SessionFullOut,
+    SessionsPage,
+)
+from api.routing import Routes, current_user, json_response, ok, path_id
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_json import attempt_full, constellation_full, post_full, session_full
-from domain.progress_records import MAX_MINUTES
 from domain.stats import StatsService
 from wiring.keys import POSTS, PROGRESS, STATS
 
-routes = Routes("progress")
-Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
-Weight = Annotated[StrictInt, Field(ge=1, le=100)]
-
-
-class AfterPage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-    after: int | None = Field(None, ge=0, le=MAX_ID)
-
-
-class BeforePage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-    before: int | None = Field(None, ge=1, le=MAX_ID)
-
-
-class ConstellationIn(SnakeIn):
-    name: Name
-    weight: Weight
-
-
-class ConstellationPatch(SnakeIn):
-    name: Name | None = None
-    weight: Weight | None = None
-
-
-class AttemptIn(SnakeIn):
-    constellation_id: Id
-
-
-class SessionIn(SnakeIn):
-    user_id: Id | None = None
-    constellation_attempt_id: Id
-    minutes: Annotated[StrictInt, Field(ge=1, le=MAX_MINUTES)]
-    is_completed: StrictBool | None = None  # sent by some clients; ignored (sessions start pending)
-
-
-class PostIn(SnakeIn):
-    user_id: Id | None = None
-    constellation_id: Id
-    post_type: Literal["completion", "progress", "streak", "milestone"]
-    message: Annotated[str, StringConstraints(max_length=2000), MultiLine] | None = None
-    study_duration: Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None = None
+routes = Routes("progress", errors=(403, 409))
 
 
 def service(request: web.Request) -> ProgressService:
@@ -84,9 +57,8 @@ def caller(request: web.Request) -> int:
     return current_user(request).id
 
 
-def page(request: web.Request, model: type[AfterPage] | type[BeforePage]) -> tuple[int | None, int]:
+def page(query: AfterPage | BeforePage) -> tuple[int | None, int]:
     """(cursor, limit + 1): one extra row tells whether there is a next page."""
-    query = parse_query(request, model)
     cursor = query.after if isinstance(query, AfterPage) else query.before
     return cursor, query.limit + 1
 
@@ -102,22 +74,30 @@ def listing(name: str, items: list[Any], limit_plus_one: int, shape: Any) -> web
 
 
 @routes.post(
-    "/api/constellations/", body=ConstellationIn, status=201, summary="Create a constellation"
+    "/api/constellations/",
+    response=ConstellationFullOut,
+    status=201,
+    summary="Create a constellation",
 )
-async def create_constellation(request: web.Request) -> web.Response:
-    body = await parse_body(request, ConstellationIn)
+async def create_constellation(request: web.Request, body: ConstellationIn) -> web.Response:
     view = await service(request).create_constellation(caller(request), body.name, body.weight)
     return json_response(constellation_full(view), 201)
 
 
-@routes.get("/api/constellations/", query=AfterPage, summary="Constellations (your attempts)")
-async def list_constellations(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get(
+    "/api/constellations/", response=ConstellationsPage, summary="Constellations (your attempts)"
+)
+async def list_constellations(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     items = await service(request).constellations(caller(request), after, limit)
     return listing("constellations", items, limit, constellation_full)
 
 
-@routes.get("/api/constellations/{constellation_id}/", summary="One constellation")
+@routes.get(
+    "/api/constellations/{constellation_id}/",
+    response=ConstellationFullOut,
+    summary="One constellation",
+)
 async def get_constellation(request: web.Request) -> web.Response:
     cid = path_id(request, "constellation_id")
     return json_response(
@@ -127,18 +107,19 @@ async def get_constellation(request: web.Request) -> web.Response:
 
 @routes.put(
     "/api/constellations/{constellation_id}/",
-    body=ConstellationPatch,
+    response=ConstellationFullOut,
     summary="Rename or reweigh your constellation (weight is fixed once attempted)",
 )
-async def update_constellation(request: web.Request) -> web.Response:
+async def update_constellation(request: web.Request, body: ConstellationPatch) -> web.Response:
     cid = path_id(request, "constellation_id")
-    body = await parse_body(request, ConstellationPatch)
     view = await service(request).update_constellation(caller(request), cid, body.name, body.weight)
     return json_response(constellation_full(view))
 
 
 @routes.delete(
-    "/api/constellations/{constellation_id}/", summary="Delete your constellation (409 in use)"
+    "/api/constellations/{constellation_id}/",
+    response=DoneOut,
+    summary="Delete your constellation (409 in use)",
 )
 async def delete_constellation(request: web.Request) -> web.Response:
     cid = path_id(request, "constellation_id")
@@ -148,17 +129,17 @@ async def delete_constellation(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/constellations/{constellation_id}/posts/",
-    query=BeforePage,
+    response=PostsPage,
     summary="Posts about a constellation, newest first",
 )
 @routes.get(
     "/constellations/{constellation_id}/posts/",
-    query=BeforePage,
+    response=PostsPage,
     summary="Alias without /api (as the origin served it)",
 )
-async def constellation_posts(request: web.Request) -> web.Response:
+async def constellation_posts(request: web.Request, query: BeforePage) -> web.Response:
     cid = path_id(request, "constellation_id")
-    before, limit = page(request, BeforePage)
+    before, limit = page(query)
     items = await posts(request).of_constellation(cid, before, limit)
     return listing("posts", items, limit, post_full)
 
@@ -168,35 +149,40 @@ async def constellation_posts(request: web.Request) -> web.Response:
 
 @routes.post(
     "/api/users/{user_id}/constellation_attempts/",
-    body=AttemptIn,
+    response=AttemptFullOut,
     status=201,
     summary="Start an attempt (becomes your current attempt)",
 )
-async def start_attempt(request: web.Request) -> web.Response:
+async def start_attempt(request: web.Request, body: AttemptIn) -> web.Response:
     user_id = path_id(request, "user_id")
-    body = await parse_body(request, AttemptIn)
     view = await service(request).start_attempt(caller(request), user_id, body.constellation_id)
     return json_response(attempt_full(view), 201)
 
 
-@routes.get("/api/constellation_attempts/", query=AfterPage, summary="Your attempts")
-async def my_attempts(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/constellation_attempts/", response=AttemptsPage, summary="Your attempts")
+async def my_attempts(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     items = await service(request).my_attempts(caller(request), after, limit)
     return listing("constellation_attempts", items, limit, attempt_full)
 
 
 @routes.get(
-    "/api/users/{user_id}/constellation_attempts/", query=AfterPage, summary="A user's attempts"
+    "/api/users/{user_id}/constellation_attempts/",
+    response=AttemptsPage,
+    summary="A user's attempts",
 )
-async def user_attempts(request: web.Request) -> web.Response:
+async def user_attempts(request: web.Request, query: AfterPage) -> web.Response:
     user_id = path_id(request, "user_id")
-    after, limit = page(request, AfterPage)
+    after, limit = page(query)
     items = await service(request).attempts_of(caller(request), user_id, after, limit)
     return listing("constellation_attempts", items, limit, attempt_full)
 
 
-@routes.get("/api/users/{user_id}/current-attempt/", summary="A user's current attempt")
+@routes.get(
+    "/api/users/{user_id}/current-attempt/",
+    response=AttemptFullOut,
+    summary="A user's current attempt",
+)
 async def current_attempt(request: web.Request) -> web.Response:
     user_id = path_id(request, "user_id")
     return json_response(
@@ -204,19 +190,29 @@ async def current_attempt(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/constellation_attempts/{attempt_id}/", summary="One attempt")
+@routes.get(
+    "/api/constellation_attempts/{attempt_id}/", response=AttemptFullOut, summary="One attempt"
+)
 async def get_attempt(request: web.Request) -> web.Response:
     attempt_id = path_id(request, "attempt_id")
     return json_response(attempt_full(await service(request).attempt(caller(request), attempt_id)))
 
 
-@routes.put("/api/constellation_attempts/{attempt_id}/", summary="+1 star (capped at the weight)")
+@routes.put(
+    "/api/constellation_attempts/{attempt_id}/",
+    response=AttemptFullOut,
+    summary="+1 star (capped at the weight)",
+)
 async def add_star(request: web.Request) -> web.Response:
     attempt_id = path_id(request, "attempt_id")
     return json_response(attempt_full(await service(request).add_star(caller(request), attempt_id)))
 
 
-@routes.put("/api/constellation_attempts/{attempt_id}/complete", summary="Complete an attempt")
+@routes.put(
+    "/api/constellation_attempts/{attempt_id}/complete",
+    response=CompletedAttemptOut,
+    summary="Complete an attempt",
+)
 async def complete_attempt(request: web.Request) -> web.Response:
     attempt_id = path_id(request, "attempt_id")
     view, cleared = await service(request).complete_attempt(caller(request), attempt_id)
@@ -229,7 +225,9 @@ async def complete_attempt(request: web.Request) -> web.Response:
     )
 
 
-@routes.delete("/api/constellation_attempts/{attempt_id}/", summary="Delete your attempt")
+@routes.delete(
+    "/api/constellation_attempts/{attempt_id}/", response=DoneOut, summary="Delete your attempt"
+)
 async def delete_attempt(request: web.Request) -> web.Response:
     await service(request).delete_attempt(caller(request), path_id(request, "attempt_id"))
     return json_response({"message": "Constellation Attempt deleted successfully!"})
@@ -237,12 +235,12 @@ async def delete_attempt(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/constellation_attempts/{attempt_id}/sessions/",
-    query=AfterPage,
+    response=SessionsPage,
     summary="Sessions of your attempt",
 )
-async def attempt_sessions(request: web.Request) -> web.Response:
+async def attempt_sessions(request: web.Request, query: AfterPage) -> web.Response:
     attempt_id = path_id(request, "attempt_id")
-    after, limit = page(request, AfterPage)
+    after, limit = page(query)
     items = await service(request).sessions_of_attempt(caller(request), attempt_id, after, limit)
     return listing("sessions", items, limit, session_full)
 
@@ -250,30 +248,33 @@ async def attempt_sessions(request: web.Request) -> web.Response:
 # --- focus sessions ---
 
 
-@routes.post("/api/sessions/", body=SessionIn, status=201, summary="Start a focus session")
-async def create_session(request: web.Request) -> web.Response:
-    body = await parse_body(request, SessionIn)
+@routes.post("/api/sessions/", response=SessionFullOut, status=201, summary="Start a focus session")
+async def create_session(request: web.Request, body: FocusSessionIn) -> web.Response:
     view = await service(request).create_session(
         caller(request), body.user_id, body.constellation_attempt_id, body.minutes
     )
     return json_response(session_full(view), 201)
 
 
-@routes.get("/api/sessions/", query=AfterPage, summary="Your focus sessions")
-async def my_sessions(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/sessions/", response=SessionsPage, summary="Your focus sessions")
+async def my_sessions(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     items = await service(request).my_sessions(caller(request), after, limit)
     return listing("sessions", items, limit, session_full)
 
 
-@routes.get("/api/sessions/{focus_session_id}/", summary="One of your sessions")
+@routes.get(
+    "/api/sessions/{focus_session_id}/", response=SessionFullOut, summary="One of your sessions"
+)
 async def get_session(request: web.Request) -> web.Response:
     session_id = path_id(request, "focus_session_id")
     return json_response(session_full(await service(request).session(caller(request), session_id)))
 
 
 @routes.put(
-    "/api/sessions/{focus_session_id}/complete/", summary="Complete (adds the minutes once)"
+    "/api/sessions/{focus_session_id}/complete/",
+    response=SessionFullOut,
+    summary="Complete (adds the minutes once)",
 )
 async def complete_session(request: web.Request) -> web.Response:
     session_id = path_id(request, "focus_session_id")
@@ -281,14 +282,20 @@ async def complete_session(request: web.Request) -> web.Response:
     return json_response(session_full(view))
 
 
-@routes.put("/api/sessions/{focus_session_id}/cancel/", summary="Cancel (status becomes cancelled)")
+@routes.put(
+    "/api/sessions/{focus_session_id}/cancel/",
+    response=SessionFullOut,
+    summary="Cancel (status becomes cancelled)",
+)
 async def cancel_session(request: web.Request) -> web.Response:
     session_id = path_id(request, "focus_session_id")
     view = await service(request).cancel_session(caller(request), session_id)
     return json_response(session_full(view))
 
 
-@routes.delete("/api/sessions/{focus_session_id}/", summary="Delete one of your sessions")
+@routes.delete(
+    "/api/sessions/{focus_session_id}/", response=DoneOut, summary="Delete one of your sessions"
+)
 async def delete_session(request: web.Request) -> web.Response:
     await service(request).delete_session(caller(request), path_id(request, "focus_session_id"))
     return json_response({"message": "Session deleted successfully!"})
@@ -297,9 +304,8 @@ async def delete_session(request: web.Request) -> web.Response:
 # --- posts and the feed ---
 
 
-@routes.post("/api/posts/", body=PostIn, status=201, summary="Post to the feed")
-async def create_post(request: web.Request) -> web.Response:
-    body = await parse_body(request, PostIn)
+@routes.post("/api/posts/", response=PostFullOut, status=201, summary="Post to the feed")
+async def create_post(request: web.Request, body: PostIn) -> web.Response:
     view = await posts(request).create(
         caller(request),
         body.user_id,
@@ -311,26 +317,26 @@ async def create_post(request: web.Request) -> web.Response:
     return json_response(post_full(view), 201)
 
 
-@routes.get("/api/posts/", query=BeforePage, summary="All posts, newest first")
-async def list_posts(request: web.Request) -> web.Response:
-    before, limit = page(request, BeforePage)
+@routes.get("/api/posts/", response=PostsPage, summary="All posts, newest first")
+async def list_posts(request: web.Request, query: BeforePage) -> web.Response:
+    before, limit = page(query)
     return listing("posts", await posts(request).page(before, limit), limit, post_full)
 
 
-@routes.get("/api/posts/{post_id}/", summary="One post")
+@routes.get("/api/posts/{post_id}/", response=PostFullOut, summary="One post")
 async def get_post(request: web.Request) -> web.Response:
     return json_response(post_full(await posts(request).get(path_id(request, "post_id"))))
 
 
-@routes.delete("/api/posts/{post_id}/", summary="Delete your post")
+@routes.delete("/api/posts/{post_id}/", response=DoneOut, summary="Delete your post")
 async def delete_post(request: web.Request) -> web.Response:
     await posts(request).delete(caller(request), path_id(request, "post_id"))
     return json_response({"message": "Post deleted successfully!"})
 
 
-@routes.get("/api/feed/", query=BeforePage, summary="Your and your groups' posts, newest first")
-async def feed(request: web.Request) -> web.Response:
-    before, limit = page(request, BeforePage)
+@routes.get("/api/feed/", response=PostsPage, summary="Your and your groups' posts, newest first")
+async def feed(request: web.Request, query: BeforePage) -> web.Response:
+    before, limit = page(query)
     items = await posts(request).feed(caller(request), before, limit)
     return listing("posts", items, limit, post_full)
 
@@ -338,7 +344,11 @@ async def feed(request: web.Request) -> web.Response:
 # --- progress summary (a StudySync route: camelCase) ---
 
 
-@routes.get("/api/progress/me", summary="Streak, minutes today/this week/total, stars")
+@routes.get(
+    "/api/progress/me",
+    response=MyProgressOut,
+    summary="Streak, minutes today/this week/total, stars",
+)
 async def my_progress(request: web.Request) -> web.Response:
     user = current_user(request)
     summary = await stats(request).summary(user.id, user.timezone)

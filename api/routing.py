@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
 import orjson
 from aiohttp import web
@@ -17,8 +18,12 @@ from domain.models import User
 from wiring.keys import ENDPOINTS, USERS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# A route handler takes the request and, by parameter name, its parsed `body` and `query`
+# models: the annotation is the one place each request model is named.
+RouteHandler = Callable[..., Awaitable[web.StreamResponse]]
 Model = TypeVar("Model", bound=BaseModel)
 USER_KEY = web.RequestKey("user", User)
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,15 @@ class Endpoint:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
-    extra_statuses: tuple[int, ...] = field(default_factory=tuple)
+    errors: tuple[int, ...] = field(default_factory=tuple)  # domain errors it can answer
+    media_type: str = "application/json"
 
 
 class Routes:
-    def __init__(self, tag: str) -> None:
+    def __init__(self, tag: str, errors: tuple[int, ...] = ()) -> None:
+        """`errors`: the domain-error statuses this table's routes answer unless one says."""
         self.tag = tag
+        self.errors = errors
         self.endpoints: list[Endpoint] = []
 
     def route(
@@ -48,35 +56,48 @@ class Routes:
         *,
         summary: str,
         auth: bool = True,
-        body: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
         status: int = 200,
-    ) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            wrapped = _require_auth(handler) if auth else handler
+        errors: tuple[int, ...] | None = None,
+        media_type: str = "application/json",
+    ) -> Callable[[RouteHandler], RouteHandler]:
+        def register(handler: RouteHandler) -> RouteHandler:
+            body, query = _request_models(handler)
+            parsed = _with_inputs(handler, path, body, query)
+            wrapped = _require_auth(parsed) if auth else parsed
             self.endpoints.append(
                 Endpoint(
-                    method, path, wrapped, summary, self.tag, auth, body, query, response, status
+                    method,
+                    path,
+                    wrapped,
+                    summary,
+                    self.tag,
+                    auth,
+                    body,
+                    query,
+                    response,
+                    status,
+                    self.errors if errors is None else errors,
+                    media_type,
                 )
             )
             return handler
 
         return register
 
-    def get(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+    def get(self, path: str, **kwargs: Any) -> Callable[[RouteHandler], RouteHandler]:
         return self.route("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+    def post(self, path: str, **kwargs: Any) -> Callable[[RouteHandler], RouteHandler]:
         return self.route("POST", path, **kwargs)
 
-    def put(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+    def put(self, path: str, **kwargs: Any) -> Callable[[RouteHandler], RouteHandler]:
         return self.route("PUT", path, **kwargs)
 
-    def patch(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+    def patch(self, path: str, **kwargs: Any) -> Callable[[RouteHandler], RouteHandler]:
         return self.route("PATCH", path, **kwargs)
 
-    def delete(self, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+    def delete(self, path: str, **kwargs: Any) -> Callable[[RouteHandler], RouteHandler]:
         return self.route("DELETE", path, **kwargs)
 
     def install(self, app: web.Application) -> None:
@@ -86,6 +107,43 @@ class Routes:
             for path in {bare, bare + "/"} if bare != "/" else {"/"}:
                 app.router.add_route(endpoint.method, path, endpoint.handler)
             app[ENDPOINTS].append(endpoint)
+
+
+def _request_models(
+    handler: RouteHandler,
+) -> tuple[type[BaseModel] | None, type[BaseModel] | None]:
+    """The `body` and `query` models a handler's parameters are annotated with."""
+    hints = get_type_hints(handler)
+    found = []
+    for name in ("body", "query"):
+        model = hints.get(name)
+        if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"{handler.__name__}: `{name}` must be annotated with a pydantic model")
+        found.append(model)
+    return found[0], found[1]
+
+
+def _with_inputs(
+    handler: RouteHandler,
+    path: str,
+    body: type[BaseModel] | None,
+    query: type[BaseModel] | None,
+) -> Handler:
+    """Check the path ids, then parse the query, then the body, and call the handler with them."""
+    id_names = _PATH_PARAM.findall(path)
+
+    async def with_inputs(request: web.Request) -> web.StreamResponse:
+        for name in id_names:
+            path_id(request, name)
+        inputs: dict[str, BaseModel] = {}
+        if query is not None:
+            inputs["query"] = parse_query(request, query)
+        if body is not None:
+            inputs["body"] = await parse_body(request, body)
+        return await handler(request, **inputs)
+
+    with_inputs.__name__ = handler.__name__
+    return with_inputs
 
 
 def _require_auth(handler: Handler) -> Handler:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
@@ -31,8 +31,49 @@ class SnakeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
+# Output models publish `additionalProperties: false` (the schema is the contract checked by the
+# tests) without refusing extras themselves: `extra="forbid"` marks the input models.
+_EXACT: dict[str, Any] = {"additionalProperties": False}
+
+
 class CamelOut(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    """Output on StudySync routes: camelCase keys; a key the model does not name is a drift
+    (the schema says additionalProperties: false, and tests/api/test_response_models.py checks
+    every route's answers against it)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, json_schema_extra=_EXACT
+    )
+
+
+class SnakeOut(BaseModel):
+    """Output on Luminary routes: snake_case keys, as exact as CamelOut."""
+
+    model_config = ConfigDict(json_schema_extra=_EXACT)
+
+
+class Success(CamelOut):
+    """The StudySync envelope: every answer of ok() carries it."""
+
+    success: Literal[True]
+
+
+class MessageOut(Success):
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx and 5xx answer (api/errors.py error_body); `details` names the bad fields."""
+
+    success: Literal[False]
+    error: ErrorDetail
+    message: str
 
 
 # Every text field of every input model carries one of these two markers, after its length

@@ -3,18 +3,56 @@ Luminary's per-user progress routes and the minute-total repair."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import model_validator
 
-from api.accounts import RegisterIn, user_json
-from api.progress import AfterPage, BeforePage, caller, listing, page, posts, stats
-from api.routing import Routes, current_user, json_response, ok, parse_body, path_id
+from api.accounts import PrivateUserJson, RegisterIn, UserJson, create_account, user_json
+from api.progress import caller, listing, page, posts, stats
+from api.progress_inputs import AfterPage, BeforePage
+from api.progress_models import ConstellationFullOut, PostsPage, UserFullOut, UsersPage
+from api.routing import Routes, current_user, json_response, ok, path_id
+from api.schemas import SnakeOut
 from domain.progress_json import constellation_full, post_full, user_full
 from wiring.keys import USERS
 
 routes = Routes("users")
+
+
+class LuminaryAccountOut(UserFullOut):
+    """UserFull with StudySync's registration answer beside it."""
+
+    success: Literal[True]
+    message: str
+    token: str
+    user: PrivateUserJson
+
+
+class UserAnswer(UserFullOut):
+    """UserFull with the StudySync profile beside it (private when it is the caller)."""
+
+    success: Literal[True]
+    user: PrivateUserJson | UserJson
+
+
+class TotalMinutesOut(SnakeOut):
+    user_id: int
+    display_name: str
+    total_minutes: int
+
+
+class CompletedOut(SnakeOut):
+    user_id: int
+    display_name: str
+    completed_constellations: list[ConstellationFullOut]
+    num_completed: int
+
+
+class SyncMinutesOut(SnakeOut):
+    message: str
+    checked: int
+    corrected: int
 
 
 class LuminaryRegisterIn(RegisterIn):
@@ -31,16 +69,14 @@ class LuminaryRegisterIn(RegisterIn):
 
 @routes.post(
     "/api/users/",
+    response=LuminaryAccountOut,
+    errors=(409, 429, 503),
     auth=False,
-    body=LuminaryRegisterIn,
     status=201,
     summary="Alias of register (Luminary's create user): UserFull plus token and user",
 )
-async def create_user(request: web.Request) -> web.Response:
-    body = await parse_body(request, LuminaryRegisterIn)
-    profile = body.profile_changes()
-    profile["email"] = body.email
-    user, token = await request.app[USERS].register(profile, body.password)
+async def create_user(request: web.Request, body: LuminaryRegisterIn) -> web.Response:
+    user, token = await create_account(request, body)
     view = await stats(request).user(user.id, user.id)
     return ok(
         201,
@@ -51,13 +87,17 @@ async def create_user(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/users/", query=AfterPage, summary="Public list of users (UserFull, no lists)")
-async def list_users(request: web.Request) -> web.Response:
-    after, limit = page(request, AfterPage)
+@routes.get("/api/users/", response=UsersPage, summary="Public list of users (UserFull, no lists)")
+async def list_users(request: web.Request, query: AfterPage) -> web.Response:
+    after, limit = page(query)
     return listing("users", await stats(request).users(after, limit), limit, user_full)
 
 
-@routes.get("/api/users/{user_id}", summary="A user's profile (StudySync and Luminary shapes)")
+@routes.get(
+    "/api/users/{user_id}",
+    response=UserAnswer,
+    summary="A user's profile (StudySync and Luminary shapes)",
+)
 async def get_user(request: web.Request) -> web.Response:
     user_id = path_id(request, "user_id")
     user = await request.app[USERS].get(user_id)
@@ -66,7 +106,11 @@ async def get_user(request: web.Request) -> web.Response:
     return ok(**user_full(view), user=user_json(user, private=is_self))
 
 
-@routes.get("/api/users/{user_id}/total_minutes/", summary="A user's total minutes")
+@routes.get(
+    "/api/users/{user_id}/total_minutes/",
+    response=TotalMinutesOut,
+    summary="A user's total minutes",
+)
 async def total_minutes(request: web.Request) -> web.Response:
     person, minutes = await stats(request).total_minutes(path_id(request, "user_id"))
     return json_response(
@@ -76,6 +120,7 @@ async def total_minutes(request: web.Request) -> web.Response:
 
 @routes.get(
     "/api/users/{user_id}/completed_constellations/",
+    response=CompletedOut,
     summary="A user's completed constellations (one entry per completed attempt)",
 )
 async def completed_constellations(request: web.Request) -> web.Response:
@@ -90,17 +135,20 @@ async def completed_constellations(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/users/{user_id}/posts/", query=BeforePage, summary="A user's posts")
-@routes.get("/users/{user_id}/posts/", query=BeforePage, summary="Alias without /api (origin)")
-async def user_posts(request: web.Request) -> web.Response:
+@routes.get("/api/users/{user_id}/posts/", response=PostsPage, summary="A user's posts")
+@routes.get("/users/{user_id}/posts/", response=PostsPage, summary="Alias without /api (origin)")
+async def user_posts(request: web.Request, query: BeforePage) -> web.Response:
     user_id = path_id(request, "user_id")
-    before, limit = page(request, BeforePage)
+    before, limit = page(query)
     items = await posts(request).of_user(user_id, before, limit)
     return listing("posts", items, limit, post_full)
 
 
 @routes.post(
-    "/api/users/sync-minutes/", summary="Recompute every user's total minutes (admins only)"
+    "/api/users/sync-minutes/",
+    response=SyncMinutesOut,
+    errors=(403,),
+    summary="Recompute every user's total minutes (admins only)",
 )
 async def sync_minutes(request: web.Request) -> web.Response:
     request.app[USERS].require_admin(current_user(request))

@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from domain.groups import GroupDetails
-from matching.scoring import Match
+from matching.scoring import Match, match_percentage
 
 
 class TextEmbedder(Protocol):
@@ -89,3 +89,7 @@ class SearchHit:
     score: float
     student: StudentRecord | None = None
     group: GroupCard | None = None
+
+    @property
+    def percentage(self) -> int:
+        return match_percentage(self.score)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
+
+from matching.profile import schedule_mask
 
 MAX_ID = 10**18  # ids and cursors above this cannot exist (BIGINT): refused as invalid input
 
@@ -58,3 +60,15 @@ class NewUser:
     group_preferences: dict[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     calendar_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+
+# What a user edits about themselves: every field of a new account but the credentials and the
+# feed token. Storage and the API read this one list.
+PROFILE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(NewUser) if f.name not in {"email", "password_hash", "calendar_token"}
+)
+
+
+def check_schedule(schedule: dict[str, list[str]]) -> None:
+    """A weekly schedule names known days and slots; raises ValueError naming the bad one."""
+    schedule_mask(schedule)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 from sqlalchemy import Insert, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -13,16 +14,10 @@ from domain.matching_records import GroupCard, StoredEmbedding, StudentRecord
 from storage.tables import group_members, study_groups, user_embeddings, users
 from storage.types import utcnow
 
+# A student record is the users row's columns of the same names, plus the stored embedding.
+_STUDENT_FIELDS = tuple(f.name for f in fields(StudentRecord) if f.name != "embedding")
 _STUDENT_COLUMNS = (
-    users.c.id,
-    users.c.name,
-    users.c.major,
-    users.c.year,
-    users.c.university,
-    users.c.subjects,
-    users.c.schedule,
-    users.c.performance_level,
-    users.c.learning_style,
+    *(users.c[name] for name in _STUDENT_FIELDS),
     user_embeddings.c.model,
     user_embeddings.c.text_sha256,
     user_embeddings.c.vector,
@@ -35,18 +30,10 @@ def _student(row: object) -> StudentRecord:
     embedding = None
     if m["search_vector"] is not None:
         embedding = StoredEmbedding(m["model"], m["text_sha256"], m["vector"], m["search_vector"])
-    return StudentRecord(
-        id=m["id"],
-        name=m["name"],
-        major=m["major"],
-        year=m["year"],
-        university=m["university"],
-        subjects=list(m["subjects"]),
-        schedule=dict(m["schedule"]),
-        performance_level=m["performance_level"],
-        learning_style=m["learning_style"],
-        embedding=embedding,
-    )
+    profile = {name: m[name] for name in _STUDENT_FIELDS}
+    profile["subjects"] = list(profile["subjects"])
+    profile["schedule"] = dict(profile["schedule"])
+    return StudentRecord(**profile, embedding=embedding)
 
 
 class SqlMatchingRepository:

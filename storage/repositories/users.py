@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -9,50 +10,24 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import Conflict
-from domain.models import Credentials, NewUser, User
+from domain.models import PROFILE_FIELDS, Credentials, NewUser, User
 from storage.tables import revoked_tokens, users
 from storage.types import new_id, utcnow
 
-PROFILE_COLUMNS = {
-    "name",
-    "university",
-    "major",
-    "year",
-    "learning_style",
-    "subjects",
-    "study_environments",
-    "study_methods",
-    "schedule",
-    "performance_level",
-    "group_preferences",
-    "timezone",
-}
+PROFILE_COLUMNS = frozenset(PROFILE_FIELDS)
+_USER_FIELDS = tuple(f.name for f in fields(User))
 
 
 def user_from_row(row: Row[Any]) -> User:
     m = row._mapping
-    return User(
-        id=m["id"],
-        email=m["email"],
-        name=m["name"],
-        university=m["university"],
-        major=m["major"],
-        year=m["year"],
-        learning_style=m["learning_style"],
-        subjects=list(m["subjects"]),
-        study_environments=list(m["study_environments"]),
-        study_methods=list(m["study_methods"]),
-        schedule=dict(m["schedule"]),
-        performance_level=m["performance_level"],
-        group_preferences=dict(m["group_preferences"]),
-        timezone=m["timezone"],
-        calendar_token=m["calendar_token"],
-        token_version=m["token_version"],
-        total_minutes=m["total_minutes"],
-        current_attempt_id=m["current_attempt_id"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-    )
+    return User(**{name: _copied(m[name]) for name in _USER_FIELDS})
+
+
+def _copied(value: Any) -> Any:
+    """JSON columns come back as lists and dicts: the record gets its own copies."""
+    if isinstance(value, list):
+        return list(value)
+    return dict(value) if isinstance(value, dict) else value
 
 
 _USER_COLUMNS = [c for c in users.c if c.name != "password_hash"]

@@ -1,0 +1,119 @@
+"""StudySync's shared answer shapes (camelCase): messages, groups, members, group sessions.
+
+They describe the JSON the builders serve (domain/chat.py message_payload and its kin); the
+OpenAPI document and tests/api/test_response_models.py read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from api.schemas import CamelOut, Success
+
+
+class ReactionOut(CamelOut):
+    emoji: str
+    count: int
+    user_ids: list[int]
+
+
+class ChatMessageOut(CamelOut):
+    id: int
+    group_id: int
+    user_id: int
+    user_name: str
+    content: str
+    message_type: Literal["text", "image", "announcement"]
+    image_url: str | None
+    client_id: str | None
+    timestamp: datetime
+    edited_at: datetime | None
+    reactions: list[ReactionOut]
+
+
+class MemberOut(CamelOut):
+    id: int
+    user_id: int
+    name: str
+    major: str
+    role: str
+    status: str
+    joined_at: datetime
+
+
+class GroupOut(CamelOut):
+    id: int
+    title: str
+    subject: str
+    description: str
+    schedule: str
+    location: str
+    max_members: int
+    current_members: int
+    join_policy: Literal["open", "approval"]
+    leader_id: int
+    leader_name: str
+    leader: str = Field(description="The leader's name again (the mobile client reads it)")
+    created_at: datetime
+
+
+class GroupDetailOut(GroupOut):
+    """The caller's membership when they have one; the member list for active members."""
+
+    role: str | None = None
+    status: str | None = None
+    joined_at: datetime | None = None
+    members: list[MemberOut] | None = None
+
+
+class MyGroupOut(GroupOut):
+    role: str
+    status: str
+    joined_at: datetime
+    unread_count: int
+    last_message: ChatMessageOut | None
+
+
+class CreatedBy(CamelOut):
+    id: int
+    name: str
+
+
+class Attendees(CamelOut):
+    going: int
+    maybe: int
+    not_going: int
+
+
+class GroupSessionOut(CamelOut):
+    id: int
+    group_id: int
+    title: str
+    description: str
+    location: str
+    scheduled_time: datetime
+    duration_minutes: int
+    end_time: datetime
+    status: Literal["scheduled", "cancelled"]
+    created_by: CreatedBy
+    attendees: Attendees
+    my_rsvp: Literal["going", "maybe", "not_going"] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotificationOut(CamelOut):
+    id: int
+    type: str
+    title: str
+    message: str
+    data: dict[str, Any]
+    read: bool
+    created_at: datetime
+
+
+class IdsOut(Success):
+    group_id: int
+    message_id: int
