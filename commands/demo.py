@@ -21,7 +21,6 @@ from typing import Any
 from aiohttp import web
 from tqdm import tqdm
 
-from api import keys
 from app import create_app
 from commands.demo_data import (
     CONSTELLATIONS,
@@ -37,6 +36,7 @@ from commands.demo_data import (
 from domain.chat import NewMessage
 from domain.errors import Conflict, DomainError
 from settings import Settings
+from wiring import keys
 
 DEMO_BCRYPT_ROUNDS = 4
 REINDEX_BATCH = 64
