@@ -26,7 +26,9 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 UPLOADS = "uploads"
 MEMBERS = {"sqlite": "database.sqlite3", "mariadb": "database.sql"}
-REVISION_ROW = re.compile(r"INSERT INTO `alembic_version` VALUES \('([^']+)'\)")
+# mariadb-dump writes `INSERT INTO `alembic_version` VALUES` and the row on the next line (older
+# versions: on the same line).
+REVISION_ROW = re.compile(r"INSERT INTO `alembic_version` VALUES\s*\('([^']+)'\)")
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,12 @@ def _sqlite_revision(path: Path) -> str:
 
 
 def _dump_revision(dump: Path) -> str:
+    previous = ""
     with dump.open(encoding="utf-8", errors="replace") as lines:
         for line in lines:
-            if found := REVISION_ROW.search(line):
+            if found := REVISION_ROW.search(previous[-200:] + line[:200]):
                 return found.group(1)
+            previous = line.rstrip("\n")
     return ""
 
 
