@@ -210,7 +210,7 @@ def _typed(where: str, kind: str, value: Any, *, from_env: bool = False) -> Any:
     if isinstance(value, bool) and bool not in wanted or not isinstance(value, wanted):
         names = {"int": "an integer", "float": "a number", "bool": "true or false"}
         raise ConfigError(f"{where} must be {names.get(kind, 'a string')}, got {_shown(value)}")
-    return float(value) if kind == "float" else value
+    return float(value) if kind == "float" and isinstance(value, int | float) else value
 
 
 def _section(name: str, raw: Any, from_env: set[str]) -> Any:

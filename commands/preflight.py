@@ -84,6 +84,6 @@ def check_port_free(host: str, port: int, reuse_port: bool) -> None:
             except OSError as error:
                 if error.errno in ADDRESS_ERRORS:
                     raise ConfigError(
-                        f"cannot listen on {host}:{port}: {error.strerror.lower()}"
+                        f"cannot listen on {host}:{port}: {(error.strerror or str(error)).lower()}"
                     ) from None
                 raise
