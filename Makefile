@@ -6,12 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lint bench clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/install.sh
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	# torch is pinned in the same pip command as sentence-transformers so pip takes the local
-	# CPU wheel instead of resolving a multi-GB CUDA build.
-	$(PY) -m pip install --quiet torch==2.13.0 -e '.[test]'
+	# One install recipe for the Makefile and deploy/Dockerfile (CPU torch pinned, see the script).
+	bash scripts/install.sh $(PY) test
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,14 +27,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet torch==2.13.0 -e '.[bench]'  # matplotlib for the plots
+	bash scripts/install.sh $(PY) bench  # matplotlib for the plots
 	$(PY) bench/matching.py
 
 # Realtime fan-out (ours vs bare python-socketio vs Node socket.io) and idle connections; needs
 # MariaDB, Redis and Node.js/npm (bench/node is npm-installed on first use). ~15 minutes.
 .PHONY: bench-realtime
 bench-realtime: $(STAMP)
-	$(PY) -m pip install --quiet torch==2.13.0 -e '.[bench]'  # matplotlib for the plots
+	bash scripts/install.sh $(PY) bench  # matplotlib for the plots
 	bash scripts/ensure-services.sh
 	$(PY) bench/fanout.py --json bench/results/fanout.json
 	$(PY) bench/connections.py --json bench/results/connections.json

@@ -1,4 +1,5 @@
-"""Process entry point: `python server.py serve|migrate|reindex` (see README)."""
+"""Process entry point: `python server.py serve|migrate|reindex|seed-demo|check-config|backup|
+restore` (see README and docs/operations.md). A misconfiguration is one line on stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 from api.observability import configure_logging
-from settings import ConfigError, Settings, load_settings, resolve_jwt_secret
+from settings import (
+    PROJECT_DIR,
+    ConfigError,
+    Settings,
+    load_settings,
+    project_version,
+    resolve_jwt_secret,
+)
 
 log = logging.getLogger("studysync.server")
+# `[uploads] dir` is not a setting yet (the uploads issue adds it): backup/restore take --uploads.
+DEFAULT_UPLOADS = "var/uploads"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -21,7 +33,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from storage.migrate import upgrade_blocking
+    from commands.preflight import check_port_free, migrate, ping_database
 
     settings = resolve_jwt_secret(_settings(args))
     configure_logging(settings.log_level, settings.log_json)
@@ -29,8 +41,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError("--workers must be at least 1")
     if args.workers > 1 and not settings.redis_url:
         raise ConfigError("--workers > 1 needs REDIS_URL: workers share events through Redis")
-    if not args.no_migrate:
-        upgrade_blocking(settings.database_url)
+    check_port_free(settings.host, settings.port, reuse_port=args.workers > 1)
+    if args.no_migrate:
+        ping_database(settings.database_url)
+    else:
+        migrate(settings.database_url)
     if args.workers == 1:
         run_worker(settings, reuse_port=False)
         return 0
@@ -68,11 +83,11 @@ def _event_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from storage.migrate import upgrade_blocking
+    from commands.preflight import migrate
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
-    upgrade_blocking(settings.database_url)
+    migrate(settings.database_url)
     log.info("database is at the newest schema")
     return 0
 
@@ -97,14 +112,14 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
     from commands.demo import seed
     from commands.demo_data import DEMO_PASSWORD, demo_email
-    from storage.migrate import upgrade_blocking
+    from commands.preflight import migrate
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # one progress bar at a time
     settings = resolve_jwt_secret(_settings(args))
     configure_logging("WARNING", settings.log_json)  # keep the progress bar readable
     if args.users < 1 or args.groups < 0:
         raise ConfigError("--users must be at least 1 and --groups at least 0")
-    upgrade_blocking(settings.database_url)
+    migrate(settings.database_url)
     seeder = asyncio.run(seed(settings, args.users, args.groups, args.embedder))
     out = sys.stdout
     out.write(f"added {seeder.counts.summary()}\n")
@@ -117,44 +132,120 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from commands.check_config import describe_secret, render
+
+    settings = _settings(args)
+    if settings.is_production:
+        resolve_jwt_secret(settings)  # production: refuses a missing or weak secret, writes nothing
+    sys.stdout.write(f"# effective configuration ({args.config or 'config.toml'}, environment)\n")
+    sys.stdout.write(f"# {describe_secret(settings)}\n{render(settings)}")
+    return 0
+
+
+def _uploads_dir(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from commands.backup import backup
+
+    manifest = backup(_settings(args), Path(args.output), _uploads_dir(args.uploads))
+    sys.stdout.write(
+        f"wrote {args.output}: {manifest.engine} database at schema {manifest.schema_revision}"
+        f"{', with uploads' if manifest.uploads else ', no uploads directory'}\n"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from commands.backup import restore
+
+    manifest = restore(_settings(args), Path(args.file), _uploads_dir(args.uploads))
+    sys.stdout.write(
+        f"restored {args.file} ({manifest.engine}, schema {manifest.schema_revision}, taken "
+        f"{manifest.created_at}); `server.py migrate` (or serve) brings it to the newest schema\n"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "reindex": cmd_reindex,
     "seed-demo": cmd_seed_demo,
+    "check-config": cmd_check_config,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line too (argparse prints the whole usage block by default)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+CONFIG_HELP = "path to a config.toml (default: the project's config.toml)"
+EMBEDDERS = ["sentence-transformers", "hashing"]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="server.py", description="StudySync server")
-    parser.add_argument("--config", help="path to a config.toml (default: the project's)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the HTTP + Socket.IO server")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--config", dest="config", default=argparse.SUPPRESS)
-    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    parser = Parser(prog="server.py", description="StudySync server")
+    parser.add_argument("--config", help=CONFIG_HELP)
+    parser.add_argument("--version", action="version", version=f"studysync {project_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        subparser = sub.add_parser(name, help=help_text, description=help_text)
+        subparser.add_argument(
+            "--config", dest="config", default=argparse.SUPPRESS, help=CONFIG_HELP
+        )
+        return subparser
+
+    serve = command("serve", "run the HTTP + Socket.IO server")
+    serve.add_argument("--host", help="address to listen on (default: host in config.toml, HOST)")
     serve.add_argument(
-        "--workers", type=int, default=1, help="worker processes sharing the port (needs Redis)"
+        "--port", type=int, help="port to listen on (default: port in config.toml, PORT)"
     )
-    migrate = sub.add_parser("migrate", help="apply pending database migrations")
-    migrate.add_argument("--config", dest="config", default=argparse.SUPPRESS)
-    reindex = sub.add_parser("reindex", help="re-embed every profile (batches, progress bar)")
-    reindex.add_argument("--config", dest="config", default=argparse.SUPPRESS)
-    reindex.add_argument("--batch-size", type=int, default=64)
-    reindex.add_argument("--only-stale", action="store_true", help="skip up-to-date embeddings")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not apply migrations first (default: apply)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the port, needs Redis (default: %(default)s)",
+    )
+    command("migrate", "apply pending database migrations")
+    reindex = command("reindex", "re-embed every profile (batches, progress bar)")
     reindex.add_argument(
-        "--embedder", choices=["sentence-transformers", "hashing"], help="default: config.toml"
+        "--batch-size", type=int, default=64, help="profiles per batch (default: %(default)s)"
     )
-    demo = sub.add_parser("seed-demo", help="fill the database with demo students and groups")
-    demo.add_argument("--config", dest="config", default=argparse.SUPPRESS)
-    demo.add_argument("--users", type=int, default=50, help="demo students (default 50)")
-    demo.add_argument("--groups", type=int, default=12, help="demo groups (default 12)")
+    reindex.add_argument(
+        "--only-stale", action="store_true", help="skip up-to-date embeddings (default: all)"
+    )
+    reindex.add_argument(
+        "--embedder", choices=EMBEDDERS, help="default: [matching] embedder in config.toml"
+    )
+    demo = command("seed-demo", "fill the database with demo students and groups")
+    demo.add_argument("--users", type=int, default=50, help="demo students (default: %(default)s)")
+    demo.add_argument("--groups", type=int, default=12, help="demo groups (default: %(default)s)")
     demo.add_argument(
         "--embedder",
-        choices=["sentence-transformers", "hashing"],
-        help="model for the demo profiles' embeddings (default: config.toml)",
+        choices=EMBEDDERS,
+        help="model for the demo profiles' embeddings (default: [matching] embedder)",
     )
+    command("check-config", "validate the configuration and print it, secrets masked")
+    backup = command("backup", "write the database and the uploads to one .tar.gz")
+    backup.add_argument("--output", required=True, help="archive to write (required, no default)")
+    uploads_help = "uploads directory, relative to the checkout (default: %(default)s)"
+    backup.add_argument("--uploads", default=DEFAULT_UPLOADS, help=uploads_help)
+    restore = command("restore", "restore a backup into an empty database")
+    restore.add_argument("file", help="archive written by `backup` (required)")
+    restore.add_argument("--uploads", default=DEFAULT_UPLOADS, help=uploads_help)
     return parser
 
 
@@ -163,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except ConfigError as error:
-        sys.stderr.write(f"configuration error: {error}\n")
+        sys.stderr.write(f"server.py {args.command}: error: {error}\n")
         return 2
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG = PROJECT_DIR / "config.toml"
@@ -40,8 +43,28 @@ SECTION_ENV_OVERRIDES = {
 }
 
 
+# The drivers storage/engine.py configures; anything else fails later with a driver traceback.
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "mysql+asyncmy")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+ENVIRONMENTS = ("development", "production")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot start a server."""
+
+
+def project_version() -> str:
+    """The one version: pyproject.toml's `version` in the checkout (the server runs from it),
+    else the installed distribution's metadata. /api/health and `--version` both call this."""
+    pyproject = PROJECT_DIR / "pyproject.toml"
+    if pyproject.exists():
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+    try:
+        return metadata.version("studysync")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -140,47 +163,117 @@ _SECTIONS: dict[str, Any] = {
 }
 
 
-def _comma_list(value: Any) -> tuple[str, ...]:
+def _comma_list(where: str, value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
-    return tuple(str(item).strip() for item in items if str(item).strip())
+    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"{where} must be a list of strings, got {_shown(value)}")
+    return tuple(item.strip() for item in items if item.strip())
 
 
-def _typed(kind: str, value: Any) -> Any:
-    """Environment values arrive as strings; the TOML file gives them typed already."""
-    if kind.startswith("tuple"):
-        return _comma_list(value)
-    if not isinstance(value, str):
-        return value
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
+def _shown(value: Any) -> str:
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    kind.update({list: "a list", dict: "a table"})
+    return f"{kind.get(type(value), type(value).__name__)} ({value!r})"[:120]
+
+
+def _from_text(where: str, kind: str, text: str) -> Any:
+    """Environment values arrive as strings: parse them as the setting's type."""
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        raise ConfigError(
+            f"{where} must be {'an integer' if kind == 'int' else 'a number'}, got {text!r}"
+        ) from None
     if kind == "bool":
-        return value.lower() in {"1", "true", "yes", "on"}
-    return value
+        if text.strip().lower() not in TRUE_WORDS | FALSE_WORDS:
+            raise ConfigError(f"{where} must be true or false, got {text!r}")
+        return text.strip().lower() in TRUE_WORDS
+    return text
 
 
-def _section(name: str, raw: dict[str, Any]) -> Any:
+def _typed(where: str, kind: str, value: Any, *, from_env: bool = False) -> Any:
+    """Check a TOML value against the setting's declared type (`kind`, e.g. "int")."""
+    if kind.startswith("tuple"):
+        return _comma_list(where, value)
+    if from_env:
+        return _from_text(where, kind, value)
+    expected: dict[str, tuple[type, ...]] = {
+        "int": (int,),
+        "float": (int, float),
+        "bool": (bool,),
+        "str": (str,),
+    }
+    wanted = expected.get(kind, (object,))
+    if isinstance(value, bool) and bool not in wanted or not isinstance(value, wanted):
+        names = {"int": "an integer", "float": "a number", "bool": "true or false"}
+        raise ConfigError(f"{where} must be {names.get(kind, 'a string')}, got {_shown(value)}")
+    return float(value) if kind == "float" and isinstance(value, int | float) else value
+
+
+def _section(name: str, raw: Any, from_env: set[str]) -> Any:
     kind = _SECTIONS[name]
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}] must be a table, got {_shown(raw)}")
     types = {f.name: str(f.type) for f in fields(kind)}
     unknown = sorted(set(raw) - set(types))
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r} in [{name}]")
+    values = {
+        key: _typed(f"[{name}] {key}", types[key], value, from_env=key in from_env)
+        for key, value in raw.items()
+    }
     try:
-        return kind(**{key: _typed(types[key], value) for key, value in raw.items()})
+        return kind(**values)
     except ValueError as error:
         raise ConfigError(f"invalid value in [{name}]: {error}") from None
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = {f.name: f.type for f in fields(Settings)}.get(name)
-    if kind == "int":
-        return int(value)
-    if kind == "bool" and isinstance(value, str):
-        return value.lower() in {"1", "true", "yes", "on"}
-    if name == "cors_origins":
-        return _comma_list(value)
-    return value
+def _coerce(name: str, value: Any, *, from_env: bool = False) -> Any:
+    kind = {f.name: str(f.type) for f in fields(Settings)}[name]
+    return _typed(name, kind, value, from_env=from_env)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+
+
+def _scheme(url: str) -> str:
+    return urlsplit(url).scheme if "://" in url else ""
+
+
+def _validate(settings: Settings) -> Settings:
+    """Value rules beyond the type: each names the setting and what it accepts."""
+    if _scheme(settings.database_url) not in DATABASE_SCHEMES:
+        raise ConfigError(
+            f"unsupported DATABASE_URL scheme {_scheme(settings.database_url)!r}: use "
+            + " or ".join(f"{scheme}://" for scheme in DATABASE_SCHEMES)
+        )
+    if settings.redis_url and _scheme(settings.redis_url) not in REDIS_SCHEMES:
+        raise ConfigError(
+            f"unsupported REDIS_URL scheme {_scheme(settings.redis_url)!r}: use redis://, "
+            "rediss:// or unix://"
+        )
+    if not 1 <= settings.port <= 65535:
+        raise ConfigError(f"port must be between 1 and 65535, got {settings.port}")
+    if settings.environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"environment must be one of {', '.join(ENVIRONMENTS)}, got {settings.environment!r}"
+        )
+    if not isinstance(logging.getLevelName(settings.log_level.upper()), int):
+        raise ConfigError(
+            f"log_level must be DEBUG, INFO, WARNING or ERROR, got {settings.log_level!r}"
+        )
+    return settings
 
 
 def load_settings(
@@ -188,30 +281,38 @@ def load_settings(
     environ: dict[str, str] | None = None,
     **explicit: Any,
 ) -> Settings:
-    """Build settings from the config file, the environment, then explicit non-None arguments."""
+    """Build settings from the config file, the environment, then explicit non-None arguments.
+    Every problem (a missing file, bad TOML, an unknown key, a wrong type or value) raises one
+    ConfigError naming it."""
     environ = dict(os.environ if environ is None else environ)
     if not DEFAULT_CONFIG.exists():
         raise ConfigError(NOT_A_CHECKOUT)
     path = Path(config_path) if config_path else DEFAULT_CONFIG
-    raw: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
+    raw = _read_config(path)
+    setting_names = {f.name for f in fields(Settings)}
     values: dict[str, Any] = {}
-    sections: dict[str, dict[str, Any]] = {}
+    sections: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _SECTIONS:
-            sections[key] = dict(value)
-        elif key in {f.name for f in fields(Settings)}:
+            sections[key] = value
+        elif key in setting_names:
             values[key] = _coerce(key, value)
         else:
             raise ConfigError(f"unknown setting {key!r} in {path}")
     for env_name, key in ENV_OVERRIDES.items():
         if environ.get(env_name):
-            values[key] = _coerce(key, environ[env_name])
+            values[key] = _coerce(key, environ[env_name], from_env=True)
+    from_env: dict[str, set[str]] = {}
     for env_name, (section, key) in SECTION_ENV_OVERRIDES.items():
         if environ.get(env_name):
-            sections.setdefault(section, {})[key] = environ[env_name]
-    values.update({name: _section(name, raw_section) for name, raw_section in sections.items()})
+            section_values = sections.setdefault(section, {})
+            if isinstance(section_values, dict):
+                section_values[key] = environ[env_name]
+                from_env.setdefault(section, set()).add(key)
+    for name, raw_section in sections.items():
+        values[name] = _section(name, raw_section, from_env.get(name, set()))
     values.update({k: _coerce(k, v) for k, v in explicit.items() if v is not None})
-    return Settings(**values)
+    return _validate(Settings(**values))
 
 
 def resolve_jwt_secret(settings: Settings) -> Settings:

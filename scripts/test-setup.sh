@@ -19,6 +19,21 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "color emoji";
     fi
 fi
 
+# Deployment test (tests/operations/test_deploy.py): `nginx -t` on deploy/nginx/ in a private
+# prefix (the system nginx is never started). Without it the test skips (CI=true: fails).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing nginx-light with apt"
+        apt_install nginx-light || echo "NOTICE: apt could not install nginx"
+        # The package starts a system nginx on port 80 where systemd runs: the tests need none.
+        if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+            systemctl disable --now nginx >/dev/null 2>&1 || true
+        fi
+    else
+        echo "NOTICE: nginx is missing and apt-get needs root; the nginx test will skip"
+    fi
+fi
+
 # JavaScript client compatibility test: socket.io-client v4 from npm, pinned by the lockfile in
 # tests/realtime/js (node_modules is gitignored). Without node the test skips with a notice
 # (CI=true makes it fail instead).
