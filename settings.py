@@ -8,6 +8,7 @@ import os
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class ConfigError(RuntimeError):
     """The configuration cannot start a server."""
 
 
+@lru_cache(maxsize=1)
 def project_version() -> str:
     """The one version: pyproject.toml's `version` in the checkout (the server runs from it),
     else the installed distribution's metadata. /api/health and `--version` both call this."""

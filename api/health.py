@@ -9,10 +9,10 @@ from aiohttp import web
 
 from api.routing import Routes, json_response
 from api.schemas import SnakeOut
+from settings import project_version
 from wiring.keys import DATABASE_PING, MODEL_STATE, REDIS
 
 routes = Routes("operations")
-VERSION = "0.1.0"
 PROBE_TIMEOUT = 2.0
 
 
@@ -58,6 +58,6 @@ async def health(request: web.Request) -> web.Response:
             "redis": redis_state,
             "ai_model": model_state,
             "model_name": model_name,
-            "version": VERSION,
+            "version": project_version(),
         }
     )
