@@ -16,7 +16,8 @@ from pydantic import (
 
 from api.routing import Routes, current_user, ok, parse_body, parse_query, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl
-from domain.chat import NewMessage, message_payload, reactions_payload
+from domain.chat import NewMessage
+from wire.chat import message_payload, reactions_payload
 from wiring.keys import CHAT
 
 routes = Routes("chat")

@@ -23,8 +23,9 @@ from pydantic import (
 
 from api.routing import Routes, bearer_token, current_user, ok, parse_body, parse_query, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MultiLine, SingleLine
-from domain.group_sessions import GroupSession, session_payload
+from domain.group_sessions import GroupSession
 from domain.groups import Group
+from wire.sessions import session_payload
 from wiring.keys import GROUP_SESSIONS, USERS
 
 routes = Routes("group sessions")

@@ -9,8 +9,10 @@ from pydantic import Field, StrictInt, StringConstraints
 
 from api.routing import Routes, current_user, ok, parse_body, path_id
 from api.schemas import CamelIn, MultiLine, SingleLine
-from domain.chat import iso, message_payload
-from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
+from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
+from wire.chat import message_payload
+from wire.groups import member_payload
+from wire.times import iso
 from wiring.keys import GROUPS
 
 routes = Routes("groups")

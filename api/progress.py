@@ -14,9 +14,9 @@ from api.routing import Routes, current_user, json_response, ok, parse_body, par
 from api.schemas import MAX_ID, MAX_PAGE, MultiLine, SingleLine, SnakeIn
 from domain.posts import PostService
 from domain.progress import ProgressService
-from domain.progress_json import attempt_full, constellation_full, post_full, session_full
 from domain.progress_records import MAX_MINUTES
 from domain.stats import StatsService
+from wire.progress import attempt_full, constellation_full, post_full, session_full
 from wiring.keys import POSTS, PROGRESS, STATS
 
 routes = Routes("progress")

@@ -11,7 +11,7 @@ from pydantic import model_validator
 from api.accounts import RegisterIn, user_json
 from api.progress import AfterPage, BeforePage, caller, listing, page, posts, stats
 from api.routing import Routes, current_user, json_response, ok, parse_body, path_id
-from domain.progress_json import constellation_full, post_full, user_full
+from wire.progress import constellation_full, post_full, user_full
 from wiring.keys import USERS
 
 routes = Routes("users")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.errors import Conflict, Forbidden, NotFound
-from domain.events import Event
+from domain.events import PostCreated
 from domain.ports import Publisher, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress_records import (
@@ -139,7 +139,7 @@ class ProgressService:
     async def _advance(
         self, caller: int, attempt_id: int, *, to_weight: bool
     ) -> tuple[AttemptView, bool]:
-        events: list[Event] = []
+        events: list[PostCreated] = []
         pointer_cleared = False
         async with self._uow() as uow:
             attempt, constellation = await self._own_attempt(uow, caller, attempt_id)
@@ -152,7 +152,7 @@ class ProgressService:
                 if done:
                     pointer_cleared = await uow.progress.clear_current_attempt(caller, attempt_id)
                     minutes = await uow.focus_sessions.completed_minutes(attempt_id)
-                    _, events = await self._posts.add_in(
+                    _, created = await self._posts.add_in(
                         uow,
                         caller,
                         constellation.id,
@@ -161,6 +161,7 @@ class ProgressService:
                         minutes,
                         now,
                     )
+                    events.append(created)
             view = await self._attempt_view(uow, caller, attempt_id)
             await uow.commit()
         await self._publisher.publish(*events)

@@ -1,9 +1,13 @@
-"""Typed application keys: every shared object the handlers reach through the app."""
+"""Typed application keys: every shared object the handlers reach through the app. Defined by
+the composition root; api/ reads them, realtime/ never does (it gets what it uses by
+constructor)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -19,6 +23,23 @@ from domain.progress import ProgressService
 from domain.stats import StatsService
 from domain.users import UserService
 from settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """The domain services the root built, for a caller without routes (commands/demo.py)."""
+
+    uow: UnitOfWorkFactory
+    bus: EventBus
+    users: UserService
+    notifications: NotificationService
+    groups: GroupService
+    posts: PostService
+    progress: ProgressService
+    stats: StatsService
+    sessions: GroupSessionService
+    chat: ChatService
+
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", Any)  # storage's AsyncEngine; only app.py and storage touch it
@@ -40,3 +61,5 @@ METRICS = web.AppKey("metrics", CollectorRegistry)
 ENDPOINTS = web.AppKey("endpoints", list)  # api.routing.Endpoint, for the OpenAPI document
 OVERRIDES = web.AppKey("overrides", dict)
 MODEL_STATE = web.AppKey("model_state", Any)  # callable returning "loading" | "loaded" | "failed"
+SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+SERVICES = web.AppKey("services", Services)
