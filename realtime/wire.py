@@ -119,7 +119,7 @@ WIRE: dict[type[Any], Row[Any]] = {
     ),
     PostCreated: Row[PostCreated](
         "post:new",
-        "group:{groupId} for each of the author's active groups",
+        "group:{groupId}, one emit per group of the author",
         "{post}",
         lambda e: [group_room(group_id) for group_id in e.group_ids],
         lambda e: {"post": post_full(e.post)},
@@ -138,3 +138,12 @@ def emits(event: object) -> list[Emit]:
         return []
     payload = row.payload(event)
     return [Emit(row.event, room, payload) for room in row.rooms(event)]
+
+
+def event_table() -> list[str]:
+    """docs/architecture.md's event table, as its Markdown lines (a test keeps them equal)."""
+    lines = ["| domain event | socket event | room | payload |", "|---|---|---|---|"]
+    for event_type, row in WIRE.items():
+        cells = (f"`{event_type.__name__}`", f"`{row.event}`", row.audience, f"`{row.shape}`")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
