@@ -17,7 +17,8 @@ from pydantic import (
 from api.responses import ChatMessageOut, IdsOut, ReactionOut
 from api.routing import Routes, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl, Success
-from domain.chat import NewMessage, message_payload, reactions_payload
+from domain.chat import NewMessage
+from wire.chat import message_payload, reactions_payload
 from wiring.keys import CHAT
 
 routes = Routes("chat", errors=(403, 404, 429))

@@ -24,8 +24,9 @@ from pydantic import (
 from api.responses import GroupSessionOut
 from api.routing import Routes, bearer_token, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, MessageOut, MultiLine, SingleLine, Success
-from domain.group_sessions import GroupSession, session_payload
+from domain.group_sessions import GroupSession
 from domain.groups import Group
+from wire.sessions import session_payload
 from wiring.keys import GROUP_SESSIONS, USERS
 
 routes = Routes("group sessions", errors=(403, 409))

@@ -10,8 +10,10 @@ from pydantic import Field, StrictInt, StringConstraints
 from api.responses import GroupDetailOut, GroupOut, MyGroupOut
 from api.routing import Routes, current_user, ok, path_id
 from api.schemas import CamelIn, MessageOut, MultiLine, SingleLine, Success
-from domain.chat import iso, message_payload
-from domain.groups import Group, GroupDetails, Member, Membership, MyGroup, member_payload
+from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
+from wire.chat import message_payload
+from wire.groups import member_payload
+from wire.times import iso
 from wiring.keys import GROUPS
 
 routes = Routes("groups", errors=(403, 409))

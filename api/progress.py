@@ -34,8 +34,8 @@ from api.progress_models import (
 from api.routing import Routes, current_user, json_response, ok, path_id
 from domain.posts import PostService
 from domain.progress import ProgressService
-from domain.progress_json import attempt_full, constellation_full, post_full, session_full
 from domain.stats import StatsService
+from wire.progress import attempt_full, constellation_full, post_full, session_full
 from wiring.keys import POSTS, PROGRESS, STATS
 
 routes = Routes("progress", errors=(403, 409))

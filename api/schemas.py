@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from domain.models import MAX_ID  # noqa: F401  (the routes import it from here)
-from domain.text import check_text
+from wire.text import (  # noqa: F401  (the text rule's field types, re-exported for the routes)
+    ClientId,
+    Content,
+    Emoji,
+    ImageUrl,
+    Label,
+    MultiLine,
+    SingleLine,
+    Text100,
+)
 
 MAX_PAGE = 200
 
@@ -75,32 +84,6 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
     message: str
 
-
-# Every text field of every input model carries one of these two markers, after its length
-# bounds (`Annotated[str, StringConstraints(...), SingleLine]`): the text rule of domain/text.py.
-# Passwords are the one exception: they are used exactly as typed.
-
-
-def _single_line(text: str) -> str:
-    return check_text(text)
-
-
-def _multi_line(text: str) -> str:
-    return check_text(text, multi_line=True)
-
-
-SingleLine = AfterValidator(_single_line)
-MultiLine = AfterValidator(_multi_line)  # message content and descriptions only
-
-Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
-
-# Chat fields, shared by REST (api/chat.py) and the socket payloads (realtime/payloads.py).
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64), SingleLine]
-Content = Annotated[str, StringConstraints(max_length=20000), MultiLine]
-ImageUrl = Annotated[str, StringConstraints(max_length=2048), SingleLine]
-# In characters (the column holds 32); the service checks it is one emoji (domain/chat.py).
-Emoji = Annotated[str, StringConstraints(min_length=1, max_length=32), SingleLine]
 
 # Passwords are used exactly as typed: never stripped (CamelIn strips other strings).
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128, strip_whitespace=False)]

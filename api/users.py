@@ -14,7 +14,7 @@ from api.progress_inputs import AfterPage, BeforePage
 from api.progress_models import ConstellationFullOut, PostsPage, UserFullOut, UsersPage
 from api.routing import Routes, current_user, json_response, ok, path_id
 from api.schemas import SnakeOut
-from domain.progress_json import constellation_full, post_full, user_full
+from wire.progress import constellation_full, post_full, user_full
 from wiring.keys import USERS
 
 routes = Routes("users")

@@ -36,7 +36,7 @@ from commands.demo_data import (
 from domain.chat import NewMessage
 from domain.errors import Conflict, DomainError
 from settings import Settings
-from wiring import keys
+from wiring.keys import SERVICES
 
 DEMO_BCRYPT_ROUNDS = 4
 REINDEX_BATCH = 64
@@ -61,11 +61,13 @@ class Counts:
 class DemoSeeder:
     def __init__(self, app: web.Application, rng_seed: str = "studysync-demo") -> None:
         self.app = app
-        self.users = app[keys.USERS]
-        self.groups = app[keys.GROUPS]
-        self.chat = app[keys.CHAT]
-        self.sessions = app[keys.GROUP_SESSIONS]
-        self.progress = app[keys.PROGRESS]
+        services = app[SERVICES]  # built by the composition root
+        self.uow = services.uow
+        self.users = services.users
+        self.groups = services.groups
+        self.chat = services.chat
+        self.sessions = services.sessions
+        self.progress = services.progress
         self.counts = Counts()
         self.notes: list[str] = []
         self._created: set[int] = set()  # users registered by this run
@@ -116,7 +118,7 @@ class DemoSeeder:
         return user.id
 
     async def _user_id(self, email: str) -> int | None:
-        async with self.app[keys.UOW]() as uow:
+        async with self.uow() as uow:
             credentials = await uow.users.credentials_by_email(email)
         return credentials.user_id if credentials else None
 

@@ -1,28 +1,33 @@
-"""In-process event bus: services publish after commit; transports and indexes subscribe."""
+"""In-process event bus: services publish after commit; transports and indexes subscribe to the
+event types they handle (so no subscriber sorts events itself)."""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 log = logging.getLogger("studysync.events")
-Subscriber = Callable[[object], Awaitable[None]]
+E = TypeVar("E")
+Handler = Callable[[Any], Awaitable[None]]
 
 
 class EventBus:
-    """Delivers each event to every subscriber. Delivery is best-effort: the data is already
-    committed, so a failing subscriber is logged and never fails the request that published."""
+    """Delivers each event to the handlers of its exact type, in subscription order. Delivery
+    is best-effort: the data is already committed, so a failing handler is logged and never
+    fails the request that published."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._handlers: defaultdict[type, list[Handler]] = defaultdict(list)
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        self._handlers[event_type].append(handler)
 
     async def publish(self, *events: object) -> None:
         for event in events:
-            for subscriber in self._subscribers:
+            for handler in self._handlers.get(type(event), ()):
                 try:
-                    await subscriber(event)
+                    await handler(event)
                 except Exception:
                     log.exception("subscriber failed on %s", type(event).__name__)

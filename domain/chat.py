@@ -6,14 +6,13 @@ import asyncio
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import emoji
 
 from domain.bulkhead import KeyedBulkhead
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
-from domain.events import Event, group_room
+from domain.events import MessageDeleted, MessageEdited, MessagePosted, ReactionsChanged
 from domain.groups import GroupService
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
@@ -65,32 +64,6 @@ class NewMessage:
     message_type: str = "text"
     image_url: str | None = None
     client_id: str | None = None
-
-
-def iso(moment: datetime | None) -> str | None:
-    return (
-        None if moment is None else moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
-
-
-def reactions_payload(reactions: tuple[Reaction, ...] | list[Reaction]) -> list[dict[str, Any]]:
-    return [{"emoji": r.emoji, "count": r.count, "userIds": list(r.user_ids)} for r in reactions]
-
-
-def message_payload(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "groupId": message.group_id,
-        "userId": message.user_id,
-        "userName": message.user_name,
-        "content": message.content,
-        "messageType": message.message_type,
-        "imageUrl": message.image_url,
-        "clientId": message.client_id,
-        "timestamp": iso(message.created_at),
-        "editedAt": iso(message.edited_at),
-        "reactions": reactions_payload(message.reactions),
-    }
 
 
 def is_single_emoji(text: str) -> bool:
@@ -230,11 +203,7 @@ class ChatService:
             return existing, False
         message, created = outcome
         if created:
-            await self._publisher.publish(
-                Event(
-                    "message:new", group_room(new.group_id), {"message": message_payload(message)}
-                )
-            )
+            await self._publisher.publish(MessagePosted(message))
         return message, created
 
     async def _release(self, rate_key: str, rate: Reservation) -> None:
@@ -325,15 +294,7 @@ class ChatService:
 
         message, reactions = await self._uow.run(toggle)
         await self._publisher.publish(
-            Event(
-                "message:reaction",
-                group_room(message.group_id),
-                {
-                    "groupId": message.group_id,
-                    "messageId": message_id,
-                    "reactions": reactions_payload(reactions),
-                },
-            )
+            ReactionsChanged(message.group_id, message_id, tuple(reactions))
         )
         return message.group_id, reactions
 
@@ -349,11 +310,7 @@ class ChatService:
             return edited
 
         edited = await self._uow.run(change)
-        await self._publisher.publish(
-            Event(
-                "message:updated", group_room(edited.group_id), {"message": message_payload(edited)}
-            )
-        )
+        await self._publisher.publish(MessageEdited(edited))
         return edited
 
     async def delete(self, user_id: int, message_id: int) -> int:
@@ -368,13 +325,7 @@ class ChatService:
             return message
 
         message = await self._uow.run(remove)
-        await self._publisher.publish(
-            Event(
-                "message:deleted",
-                group_room(message.group_id),
-                {"groupId": message.group_id, "messageId": message_id},
-            )
-        )
+        await self._publisher.publish(MessageDeleted(message.group_id, message_id))
         return message.group_id
 
     async def mark_read(self, user_id: int, group_id: int, message_id: int) -> int:

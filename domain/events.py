@@ -1,18 +1,80 @@
-"""Typed domain events. Services publish them only after their unit of work has committed."""
+"""Typed domain events: what happened, as domain records. Services publish them only after their
+unit of work has committed. The domain never names a socket event, a room or a JSON key: the
+transports decide who hears of an event and how (realtime/wire.py for the sockets)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.chat import Message, Reaction
+    from domain.group_sessions import GroupSession
+    from domain.groups import Member
+    from domain.progress_records import PostView
 
 
 @dataclass(frozen=True)
-class Event:
-    """An event for connected clients: `name` is the Socket.IO event, `room` its audience."""
+class MessagePosted:
+    message: Message
 
-    name: str
-    room: str
-    payload: dict[str, Any]
+
+@dataclass(frozen=True)
+class MessageEdited:
+    message: Message
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    group_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class ReactionsChanged:
+    group_id: int
+    message_id: int
+    reactions: tuple[Reaction, ...]
+
+
+@dataclass(frozen=True)
+class MemberJoined:
+    """An active member now (joined an open group, or was approved)."""
+
+    group_id: int
+    member: Member
+
+
+@dataclass(frozen=True)
+class MemberLeft:
+    """An active member left or was removed (a pending request withdrawn is not this)."""
+
+    group_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class MemberRequested:
+    """A user asked to join an approval group: its leader decides."""
+
+    group_id: int
+    leader_id: int
+    member: Member
+
+
+@dataclass(frozen=True)
+class SessionAnnounced:
+    """A study session was scheduled, changed or cancelled (RSVPs are not announced)."""
+
+    session: GroupSession
+
+
+@dataclass(frozen=True)
+class PostCreated:
+    """A Luminary post, for the author's active groups at the time of posting."""
+
+    post: PostView
+    group_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -31,9 +93,26 @@ class MembershipChanged:
     active: bool
 
 
-def group_room(group_id: int) -> str:
-    return f"group:{group_id}"
+@dataclass(frozen=True)
+class TokensRevoked:
+    """Tokens of this user were revoked: close the sockets opened with them. `token_id` None:
+    every token ("log out everywhere"); otherwise that one token (logout)."""
+
+    user_id: int
+    token_id: str | None = None
 
 
-def user_room(user_id: int) -> str:
-    return f"user:{user_id}"
+DomainEvent = (
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | ReactionsChanged
+    | MemberJoined
+    | MemberLeft
+    | MemberRequested
+    | SessionAnnounced
+    | PostCreated
+    | ProfileChanged
+    | MembershipChanged
+    | TokensRevoked
+)

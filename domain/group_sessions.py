@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.chat import iso
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from domain.events import Event, group_room
+from domain.events import SessionAnnounced
 from domain.groups import Group
 from domain.notifications import NewNotification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
@@ -63,30 +62,6 @@ def next_revision_time(previous: datetime, now: datetime) -> datetime:
     """The `updated_at` of a change: now, but at least a second after the previous change, so
     the derived SEQUENCE strictly increases even for changes within one second."""
     return max(now, previous + timedelta(seconds=1))
-
-
-def session_payload(session: GroupSession) -> dict[str, Any]:
-    """The session's JSON shape (REST bodies and the `session:announced` event)."""
-    return {
-        "id": session.id,
-        "groupId": session.group_id,
-        "title": session.title,
-        "description": session.description,
-        "location": session.location,
-        "scheduledTime": iso(session.scheduled_time),
-        "durationMinutes": session.duration_minutes,
-        "endTime": iso(session.end_time),
-        "status": session.status,
-        "createdBy": {"id": session.created_by, "name": session.created_by_name},
-        "attendees": {
-            "going": session.going,
-            "maybe": session.maybe,
-            "notGoing": session.not_going,
-        },
-        "myRsvp": session.my_rsvp,
-        "createdAt": iso(session.created_at),
-        "updatedAt": iso(session.updated_at),
-    }
 
 
 def _utcnow() -> datetime:
@@ -282,7 +257,4 @@ class GroupSessionService:
         )
 
     async def _announce(self, session: GroupSession) -> None:
-        payload = session_payload(session) | {"myRsvp": None}  # a broadcast has no "me"
-        await self._publisher.publish(
-            Event("session:announced", group_room(session.group_id), {"session": payload})
-        )
+        await self._publisher.publish(SessionAnnounced(session))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, Forbidden, NotFound
-from domain.events import Event, MembershipChanged, group_room, user_room
+from domain.events import MemberJoined, MemberLeft, MemberRequested, MembershipChanged
 from domain.notifications import NewNotification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 
@@ -79,18 +79,6 @@ class JoinResult:
     changed: bool  # False when the caller was already in that state
 
 
-def member_payload(member: Member) -> dict[str, Any]:
-    return {
-        "id": member.user_id,
-        "userId": member.user_id,
-        "name": member.name,
-        "major": member.major,
-        "role": member.role,
-        "status": member.status,
-        "joinedAt": member.joined_at.isoformat().replace("+00:00", "Z"),
-    }
-
-
 class GroupService:
     def __init__(self, uow: UnitOfWorkFactory, publisher: Publisher) -> None:
         self._uow = uow
@@ -157,13 +145,7 @@ class GroupService:
         if status == "active":
             await self._announce_joined(group_id, member)
         else:
-            await self._publisher.publish(
-                Event(
-                    "member:requested",
-                    user_room(group.leader_id),
-                    {"groupId": group_id, "member": member_payload(member)},
-                )
-            )
+            await self._publisher.publish(MemberRequested(group_id, group.leader_id, member))
         return JoinResult(status, changed=True)
 
     async def decide(self, leader_id: int, group_id: int, user_id: int, approve: bool) -> None:
@@ -224,20 +206,15 @@ class GroupService:
 
     async def _announce_joined(self, group_id: int, member: Member) -> None:
         await self._publisher.publish(
+            # Sockets move first, so the newcomer's own sockets hear of the join too.
             MembershipChanged(member.user_id, group_id, True),
-            Event(
-                "member:joined",
-                group_room(group_id),
-                {"groupId": group_id, "member": member_payload(member)},
-            ),
+            MemberJoined(group_id, member),
         )
 
     async def _announce_left(self, group_id: int, user_id: int, was_active: bool) -> None:
         await self._publisher.publish(MembershipChanged(user_id, group_id, False))
         if was_active:
-            await self._publisher.publish(
-                Event("member:left", group_room(group_id), {"groupId": group_id, "userId": user_id})
-            )
+            await self._publisher.publish(MemberLeft(group_id, user_id))
 
     @staticmethod
     async def _open_group(uow: UnitOfWork, group_id: int, lock: bool = False) -> Group:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from domain.events import Event, MembershipChanged, ProfileChanged
+from domain.events import MemberRequested, MembershipChanged, ProfileChanged
 from domain.matching_embeddings import (
     RELOAD,
     embed_records,
@@ -97,14 +97,17 @@ class MatchingIndex:
     def _is_stale(self, record: StudentRecord) -> bool:
         return is_stale(self.embedder.name, record)
 
-    async def handle_event(self, event: object) -> None:
-        """Event-bus subscriber: refresh in the background; the request never waits."""
-        if isinstance(event, ProfileChanged):
-            self._spawn(self.refresh_student(event.user_id, announce=True))
-        elif isinstance(event, MembershipChanged):
-            self._spawn(self.refresh_groups([event.group_id], announce=True))
-        elif isinstance(event, Event) and event.name == "member:requested":
-            self._spawn(self.refresh_groups([int(event.payload["groupId"])], announce=True))
+    # Event-bus handlers (wiring subscribes them): refresh in the background, the request never
+    # waits. A join request changes the group's card too (the seeker's pending groups).
+
+    async def on_profile_changed(self, event: ProfileChanged) -> None:
+        self._spawn(self.refresh_student(event.user_id, announce=True))
+
+    async def on_membership_changed(self, event: MembershipChanged) -> None:
+        self._spawn(self.refresh_groups([event.group_id], announce=True))
+
+    async def on_member_requested(self, event: MemberRequested) -> None:
+        self._spawn(self.refresh_groups([event.group_id], announce=True))
 
     async def handle_remote_change(self, kind: str, payload: dict[str, Any]) -> None:
         """Another worker changed something: reload it from storage (never re-announce)."""

@@ -1,14 +1,13 @@
 """Luminary posts and the feed. Posts are public; only their author deletes them. New posts are
-announced as `post:new` to the author's groups, after commit."""
+announced (PostCreated) to the author's active groups, after commit."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from domain.errors import Forbidden, NotFound
-from domain.events import Event
+from domain.events import PostCreated
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
-from domain.progress_json import post_events
 from domain.progress_records import Clock, PostView, require_constellation, require_person, utc_now
 
 
@@ -33,11 +32,11 @@ class PostService:
             raise Forbidden("You can only post as yourself", {"user_id": "not you"})
         async with self._uow() as uow:
             await require_constellation(uow, constellation_id)
-            view, events = await self.add_in(
+            view, created = await self.add_in(
                 uow, caller, constellation_id, post_type, message, study_duration, self._clock()
             )
             await uow.commit()
-        await self._publisher.publish(*events)
+        await self._publisher.publish(created)
         return view
 
     @staticmethod
@@ -49,13 +48,13 @@ class PostService:
         message: str | None,
         study_duration: int | None,
         now: datetime,
-    ) -> tuple[PostView, list[Event]]:
-        """Adds a post inside the caller's unit of work; publish the events after its commit."""
+    ) -> tuple[PostView, PostCreated]:
+        """Adds a post inside the caller's unit of work; publish the event after its commit."""
         post_id = await uow.posts.add(
             author, constellation_id, post_type, message, study_duration, now
         )
         view = (await uow.posts.views([post_id]))[0]
-        return view, post_events(view, await uow.groups.active_group_ids(author))
+        return view, PostCreated(view, tuple(await uow.groups.active_group_ids(author)))
 
     async def get(self, post_id: int) -> PostView:
         async with self._uow() as uow:

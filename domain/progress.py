@@ -9,7 +9,7 @@ time per user, and all writers take their locks in the same order (user, then th
 from __future__ import annotations
 
 from domain.errors import Conflict, Forbidden, NotFound
-from domain.events import Event
+from domain.events import PostCreated
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress_records import (
@@ -137,7 +137,7 @@ class ProgressService:
     async def _advance(
         self, caller: int, attempt_id: int, *, to_weight: bool
     ) -> tuple[AttemptView, bool]:
-        events: list[Event] = []
+        events: list[PostCreated] = []
         pointer_cleared = False
         async with self._uow() as uow:
             attempt, constellation = await self._own_attempt(uow, caller, attempt_id)
@@ -150,7 +150,7 @@ class ProgressService:
                 if done:
                     pointer_cleared = await uow.progress.clear_current_attempt(caller, attempt_id)
                     minutes = await uow.focus_sessions.completed_minutes(attempt_id)
-                    _, events = await self._posts.add_in(
+                    _, created = await self._posts.add_in(
                         uow,
                         caller,
                         constellation.id,
@@ -159,6 +159,7 @@ class ProgressService:
                         minutes,
                         now,
                     )
+                    events.append(created)
             view = await self._attempt_view(uow, caller, attempt_id)
             await uow.commit()
         await self._publisher.publish(*events)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
-from domain.events import ProfileChanged
+from domain.events import ProfileChanged, TokensRevoked
 from domain.models import Credentials, NewUser, User
 from domain.ports import Publisher, UnitOfWorkFactory
 from domain.revocation import RevokedTokenCache
@@ -19,15 +19,6 @@ from domain.text import forbidden_character, is_invisible_char
 from domain.throttle import WindowCounter, retry_after_seconds
 
 LOGIN_FAILED = "Invalid email or password"
-
-
-@dataclass(frozen=True)
-class TokensRevoked:
-    """Tokens of this user were revoked: close the sockets opened with them. `token_id` None:
-    every token ("log out everywhere"); otherwise that one token (logout)."""
-
-    user_id: int
-    token_id: str | None = None
 
 
 _EMAIL = re.compile(

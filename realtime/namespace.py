@@ -10,17 +10,19 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import socketio
-from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from domain.chat import NewMessage, message_payload, reactions_payload
+from domain.chat import ChatService, NewMessage
 from domain.errors import DomainError, Forbidden, NotFound, RateLimited
-from domain.events import group_room, user_room
+from domain.events import TokensRevoked
+from domain.groups import GroupService
 from domain.models import User
-from domain.users import TokensRevoked
+from domain.users import UserService
 from realtime import payloads as p
+from realtime.presence import MemoryPresence, RedisPresence
+from realtime.rooms import group_room, user_room
 from realtime.typing_gate import TypingGate
-from wiring.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, SETTINGS, USERS
+from wire.chat import message_payload, reactions_payload
 
 log = logging.getLogger("studysync.realtime")
 NAMESPACE = "/chat"
@@ -58,10 +60,26 @@ def _refusal(error: DomainError) -> socketio.exceptions.ConnectionRefusedError:
 
 
 class ChatNamespace(socketio.AsyncNamespace):
-    def __init__(self, app: web.Application, presence: Any) -> None:
+    """The composition root builds it with the services it uses and subscribes its handlers
+    (`on_tokens_revoked` to the event bus, `on_feed` to the change feed)."""
+
+    def __init__(
+        self,
+        *,
+        chat: ChatService,
+        groups: GroupService,
+        users: UserService,
+        presence: MemoryPresence | RedisPresence,
+        max_connections_per_user: int,
+        feed: Any = None,  # storage.kv.RedisChangeFeed, or None without Redis
+    ) -> None:
         super().__init__(NAMESPACE)
-        self.app = app
+        self.chat = chat
+        self.groups = groups
+        self.users = users
         self.presence = presence
+        self.max_connections_per_user = max_connections_per_user
+        self.feed = feed
         self.local_sockets: dict[int, set[str]] = defaultdict(set)  # this worker's, per user
         self.typing_gate = TypingGate()  # per worker: with N workers, at most N starts per 2 s
         self._events: dict[str, tuple[type[BaseModel], Action]] = {
@@ -72,18 +90,13 @@ class ChatNamespace(socketio.AsyncNamespace):
             "messages:sync": (p.SyncPayload, self._sync),
             "message:read": (p.ReadPayload, self._read),
         }
-        # "Log out everywhere" closes the user's open sockets on this and every other worker.
-        app[PUBLISHER].subscribe(self._on_domain_event)
-        feed = app[CHANGE_FEED]
-        if feed is not None:
-            feed.subscribe(self._on_feed)
 
     # ---- connection -------------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
             token = token_from(environ, auth)
-            user = await self.app[USERS].authenticate(token)
+            user = await self.users.authenticate(token)
             first = await self._reserve_connection(user.id, sid)
         except DomainError as error:
             raise _refusal(error) from None
@@ -101,14 +114,14 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def _join(self, sid: str, user: User, token: str) -> list[int]:
         """Session and rooms of a socket whose slot is reserved; returns its groups."""
-        group_ids = await self.app[GROUPS].active_group_ids(user.id)
+        group_ids = await self.groups.active_group_ids(user.id)
         await self.save_session(
             sid,
             {
                 "user_id": user.id,
                 "name": user.name,
                 "version": user.token_version,
-                "token_id": self.app[USERS].tokens.decode(token).token_id,
+                "token_id": self.users.tokens.decode(token).token_id,
             },
         )
         self.local_sockets[user.id].add(sid)
@@ -124,7 +137,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             return
         self._forget_local(user_id, sid)
         if await self.presence.disconnect(user_id, sid):
-            group_ids = await self.app[GROUPS].active_group_ids(user_id)
+            group_ids = await self.groups.active_group_ids(user_id)
             await self._announce_presence(user_id, group_ids, online=False)
 
     def _forget_local(self, user_id: int, sid: str) -> None:
@@ -137,7 +150,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _reserve_connection(self, user_id: int, sid: str) -> bool:
         """Take one of the user's connection slots, counted across workers, in one atomic
         step of the presence store; True when this is the user's first open socket."""
-        limit = self.app[SETTINGS].chat.max_connections_per_user
+        limit = self.max_connections_per_user
         admission = await self.presence.admit(user_id, sid, limit)
         if not admission.admitted:
             raise RateLimited(f"At most {limit} open connections per user", retry_after=60)
@@ -151,16 +164,15 @@ class ChatNamespace(socketio.AsyncNamespace):
                 if token_id is None or (await self.get_session(sid)).get("token_id") == token_id:
                     await self.disconnect(sid)
 
-    async def _on_domain_event(self, event: object) -> None:
-        if isinstance(event, TokensRevoked):
-            await self.disconnect_user(event.user_id, event.token_id)
-            feed = self.app[CHANGE_FEED]
-            if feed is not None:
-                await feed.publish(
-                    "tokens_revoked", {"userId": event.user_id, "tokenId": event.token_id}
-                )
+    async def on_tokens_revoked(self, event: TokensRevoked) -> None:
+        """Logout and "log out everywhere" close the sockets on this and every other worker."""
+        await self.disconnect_user(event.user_id, event.token_id)
+        if self.feed is not None:
+            await self.feed.publish(
+                "tokens_revoked", {"userId": event.user_id, "tokenId": event.token_id}
+            )
 
-    async def _on_feed(self, kind: str, payload: dict[str, Any]) -> None:
+    async def on_feed(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "tokens_revoked":
             await self.disconnect_user(int(payload["userId"]), payload.get("tokenId"))
         elif kind == "resync":  # the feed was down: a "log out everywhere" may have been missed
@@ -170,7 +182,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         """Close this worker's sockets whose user's token version moved on (or who is gone)."""
         for user_id, sids in list(self.local_sockets.items()):
             try:
-                version = (await self.app[USERS].get(user_id)).token_version
+                version = (await self.users.get(user_id)).token_version
             except NotFound:
                 version = None
             except DomainError:
@@ -228,29 +240,29 @@ class ChatNamespace(socketio.AsyncNamespace):
         new = NewMessage(
             data.group_id, data.content, data.message_type, data.image_url, data.client_id
         )
-        message, _created = await self.app[CHAT].send(user_id, new)
+        message, _created = await self.chat.send(user_id, new)
         return {"message": message_payload(message)}
 
     async def _react(self, user_id: int, data: p.ReactPayload) -> dict[str, Any]:
-        _group_id, reactions = await self.app[CHAT].react(user_id, data.message_id, data.emoji)
+        _group_id, reactions = await self.chat.react(user_id, data.message_id, data.emoji)
         return {"messageId": data.message_id, "reactions": reactions_payload(reactions)}
 
     async def _edit(self, user_id: int, data: p.EditPayload) -> dict[str, Any]:
-        message = await self.app[CHAT].edit(user_id, data.message_id, data.content)
+        message = await self.chat.edit(user_id, data.message_id, data.content)
         return {"message": message_payload(message)}
 
     async def _delete(self, user_id: int, data: p.MessageRef) -> dict[str, Any]:
-        await self.app[CHAT].delete(user_id, data.message_id)
+        await self.chat.delete(user_id, data.message_id)
         return {"messageId": data.message_id}
 
     async def _sync(self, user_id: int, data: p.SyncPayload) -> dict[str, Any]:
-        messages, has_more = await self.app[CHAT].history(
+        messages, has_more = await self.chat.history(
             user_id, data.group_id, data.after, None, data.limit
         )
         return {"messages": [message_payload(m) for m in messages], "hasMore": has_more}
 
     async def _read(self, user_id: int, data: p.ReadPayload) -> dict[str, Any]:
-        unread = await self.app[CHAT].mark_read(user_id, data.group_id, data.message_id)
+        unread = await self.chat.mark_read(user_id, data.group_id, data.message_id)
         return {"groupId": data.group_id, "unread": unread}
 
     def _require_room(self, sid: str, group_id: int) -> None:
@@ -283,7 +295,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     def _presence_list(self, sid: str) -> Action:
         async def presence_list(user_id: int, data: p.GroupRef) -> dict[str, Any]:
             self._require_room(sid, data.group_id)
-            _group, _membership, members = await self.app[GROUPS].details(user_id, data.group_id)
+            _group, _membership, members = await self.groups.details(user_id, data.group_id)
             online = await self.presence.online(member.user_id for member in members)
             return {"online": online}
 

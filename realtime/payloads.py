@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.alias_generators import to_camel
 
-from api.schemas import ClientId, Content, Emoji, ImageUrl
 from domain.models import MAX_ID
+from wire.text import ClientId, Content, Emoji, ImageUrl
 
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 

@@ -1,10 +1,11 @@
-"""Builds the Socket.IO server on the aiohttp app: manager (Redis or in-memory), namespace."""
+"""The Socket.IO server: manager (Redis or in-memory), codec, the guard, presence upkeep. The
+composition root (wiring/realtime.py) attaches it to the app and registers the namespace."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -15,10 +16,7 @@ from engineio import json as engineio_json
 from realtime.guard import GuardedSocketServer
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
-from realtime.publisher import SocketPublisher
-from wiring.keys import CHANGE_FEED, PUBLISHER, REDIS, SETTINGS
-
-SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+from settings import Settings
 
 
 class OrjsonCodec:
@@ -42,10 +40,10 @@ class OrjsonCodec:
             return engineio_json.loads(text, **options)
 
 
-def attach_socketio(app: web.Application, client_address: Callable[[web.Request], str]) -> None:
-    """Create the server now (it adds its routes); connect it to services at start-up.
-    `client_address` names a socket's client in logs (api/addresses.py)."""
-    settings = app[SETTINGS]
+def socket_server(
+    settings: Settings, client_address: Callable[[web.Request], str]
+) -> GuardedSocketServer:
+    """`client_address` names a socket's client in logs (api/addresses.py)."""
     manager = (
         socketio.AsyncRedisManager(
             settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec
@@ -53,7 +51,7 @@ def attach_socketio(app: web.Application, client_address: Callable[[web.Request]
         if settings.redis_url
         else socketio.AsyncManager()
     )
-    server = GuardedSocketServer(
+    return GuardedSocketServer(
         namespace=NAMESPACE,
         connect_timeout=settings.http.socket_connect_timeout,
         address_of=lambda environ: _address(environ, client_address),
@@ -65,9 +63,6 @@ def attach_socketio(app: web.Application, client_address: Callable[[web.Request]
         logger=False,
         engineio_logger=False,
     )
-    server.attach(app)
-    app[SOCKETIO] = server
-    app.cleanup_ctx.append(_realtime)
 
 
 def _address(environ: dict[str, Any], client_address: Callable[[web.Request], str]) -> str:
@@ -75,28 +70,7 @@ def _address(environ: dict[str, Any], client_address: Callable[[web.Request], st
     return client_address(request) if isinstance(request, web.Request) else "unknown"
 
 
-async def _realtime(app: web.Application) -> AsyncIterator[None]:
-    server = app[SOCKETIO]
-    presence = (
-        RedisPresence(app[REDIS], app[SETTINGS].redis_prefix)
-        if app[REDIS] is not None
-        else MemoryPresence()
-    )
-    namespace = ChatNamespace(app, presence)
-    server.register_namespace(namespace)
-    publisher = SocketPublisher(server, namespace, app[CHANGE_FEED])
-    app[PUBLISHER].subscribe(publisher)
-    feed = app[CHANGE_FEED]
-    if feed is not None:
-        feed.subscribe(publisher.on_feed)
-    heartbeat = asyncio.create_task(_keep_presence_fresh(presence, namespace))
-    yield
-    heartbeat.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await heartbeat
-
-
-async def _keep_presence_fresh(
+async def keep_presence_fresh(
     presence: RedisPresence | MemoryPresence, namespace: ChatNamespace
 ) -> None:
     while True:

@@ -1,10 +1,14 @@
-"""Typed application keys: every shared object the handlers reach through the app."""
+"""Typed application keys: every shared object the handlers reach through the app. Defined by
+the composition root; api/ reads them, realtime/ never does (it gets what it uses by
+constructor)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
@@ -25,6 +29,22 @@ from settings import Settings
 
 if TYPE_CHECKING:
     from api.routing import Endpoint  # api.routing imports these keys
+
+@dataclass(frozen=True)
+class Services:
+    """The domain services the root built, for a caller without routes (commands/demo.py)."""
+
+    uow: UnitOfWorkFactory
+    bus: EventBus
+    users: UserService
+    notifications: NotificationService
+    groups: GroupService
+    posts: PostService
+    progress: ProgressService
+    stats: StatsService
+    sessions: GroupSessionService
+    chat: ChatService
+
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)  # only app.py and storage touch it
@@ -48,3 +68,5 @@ ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")  # for the OpenA
 OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, see create_app
 # () -> (model name, "loading" | "loaded" | "failed")
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")
+SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+SERVICES = web.AppKey("services", Services)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
-from domain.events import Event
+from domain.events import SessionAnnounced
+from realtime.wire import Emit, emits
 from tests.api.test_groups import create_group
 from tests.helpers import expect_error, register
 from wiring.keys import PUBLISHER
@@ -79,14 +80,13 @@ async def notes(client, account):
     return [n for n in body["notifications"] if n["type"] == "session_announced"]
 
 
-def collect(client) -> list[Event]:
-    seen: list[Event] = []
+def collect(client) -> list[Emit]:
+    seen: list[Emit] = []
 
-    async def collector(event: object) -> None:
-        if isinstance(event, Event) and event.name == "session:announced":
-            seen.append(event)
+    async def collector(event: SessionAnnounced) -> None:  # what the socket publisher emits
+        seen.extend(out for out in emits(event) if out.event == "session:announced")
 
-    client.server.app[PUBLISHER].subscribe(collector)
+    client.server.app[PUBLISHER].subscribe(SessionAnnounced, collector)
     return seen
 
 

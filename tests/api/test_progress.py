@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import event, func, select, update
 
-from domain.events import Event
+from domain.events import PostCreated
+from realtime.wire import Emit, emits
 from settings import AccountsSettings
 from storage.tables import focus_sessions, users
 from tests.api.test_luminary import attempt, call, constellation, session
@@ -207,13 +208,12 @@ async def test_list_endpoints_use_a_fixed_number_of_queries(client) -> None:
 
 async def test_post_new_goes_to_the_authors_groups_and_the_feed_is_scoped(client) -> None:
     app = client.server.app
-    seen: list[Event] = []
+    seen: list[Emit] = []
 
-    async def collect(item: object) -> None:
-        if isinstance(item, Event) and item.name == "post:new":
-            seen.append(item)
+    async def collect(event: PostCreated) -> None:  # what the socket publisher emits for it
+        seen.extend(out for out in emits(event) if out.event == "post:new")
 
-    app[PUBLISHER].subscribe(collect)
+    app[PUBLISHER].subscribe(PostCreated, collect)
     alice, bob, carol, dave = [await register(client) for _ in range(4)]
     group_ids = []
     for title, policy in (("Stars", "open"), ("Moons", "open")):

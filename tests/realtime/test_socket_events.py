@@ -19,11 +19,11 @@ from app import create_app
 from domain.security import TokenIssuer
 from realtime.namespace import NAMESPACE
 from realtime.publisher import SocketPublisher
-from realtime.server import SOCKETIO
 from tests.api.test_groups import create_group
 from tests.conftest import TEST_SECRET, settings_for
 from tests.helpers import register
 from tests.realtime.conftest import ChatSocket, base_url
+from wiring.keys import GROUPS, SOCKETIO
 
 MESSAGE_KEYS = {
     "id", "groupId", "userId", "userName", "content", "messageType", "imageUrl", "clientId",
@@ -582,7 +582,9 @@ async def test_feed_resync_repairs_rooms_after_missed_membership_notices(
     await ns.quiet("message:new", 0)
 
     server = client.app[SOCKETIO]
-    await SocketPublisher(server, server.namespace_handlers[NAMESPACE], None).on_feed("resync", {})
+    namespace = server.namespace_handlers[NAMESPACE]
+    active_groups = client.app[GROUPS].active_group_ids
+    await SocketPublisher(server, namespace, None, active_groups).on_feed("resync", {})
     sent = await rest_send(client, gid, leader, "after the resync")
     assert (await ns.next("message:new"))["message"]["id"] == sent["id"]
     await ms.quiet("message:new")

@@ -6,27 +6,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+TRANSPORTS = {"aiohttp", "socketio", "engineio"}
+# wire/ (JSON shapes) is for the two transports only; wiring/ (the composition root's keys and
+# builders) for the transports' handlers, app.py and commands/. No module is exempt.
 FORBIDDEN = {
-    "domain": {
-        "aiohttp",
-        "socketio",
-        "engineio",
-        "sqlalchemy",
-        "api",
-        "realtime",
-        "storage",
-        "redis",
-    },
-    "api": {"sqlalchemy", "storage", "socketio"},
-    "realtime": {"sqlalchemy", "storage", "api"},
-    "storage": {"aiohttp", "socketio", "api", "realtime"},
-    "matching": {"aiohttp", "socketio", "sqlalchemy", "api", "realtime", "storage", "domain"},
+    "domain": TRANSPORTS | {"sqlalchemy", "redis", "api", "realtime", "storage", "wire", "wiring"},
+    "api": {"sqlalchemy", "storage", "socketio", "realtime", "matching"},
+    "realtime": {"sqlalchemy", "storage", "api", "wiring"},
+    "wire": TRANSPORTS | {"sqlalchemy", "redis", "api", "realtime", "storage", "wiring"},
+    "wiring": {"api", "wire", "commands"},
+    "storage": {"aiohttp", "socketio", "api", "realtime", "wire", "wiring"},
+    "matching": TRANSPORTS
+    | {"sqlalchemy", "api", "realtime", "storage", "domain", "wire", "wiring"},
+    "adapters": {"api", "realtime", "wire", "wiring"},
+    "commands": {"api", "realtime", "wire"},
 }
-
-
-# Typed app keys are the composition root's vocabulary, and api.schemas the wire types (text
-# rules included), shared by both transports.
-SHARED_MODULES = {"wiring.keys", "api.schemas"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -34,12 +28,7 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
-        elif (
-            isinstance(node, ast.ImportFrom)
-            and node.module
-            and node.level == 0
-            and node.module not in SHARED_MODULES
-        ):
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from domain.events import Event, group_room
 from domain.progress_records import (
     Attempt,
     AttemptView,
@@ -18,12 +16,7 @@ from domain.progress_records import (
     SessionView,
     UserProgress,
 )
-
-
-def iso_seconds(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+from wire.times import iso_seconds
 
 
 def person_json(person: Person) -> dict[str, Any]:
@@ -117,8 +110,3 @@ def user_full(view: UserProgress) -> dict[str, Any]:
         "sessions": [session_simple(s) for s in view.sessions],
         "posts": [post_simple(p) for p in view.posts],
     }
-
-
-def post_events(view: PostView, group_ids: list[int]) -> list[Event]:
-    payload = {"post": post_full(view)}
-    return [Event("post:new", group_room(group_id), payload) for group_id in group_ids]

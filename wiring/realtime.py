@@ -1,0 +1,64 @@
+"""The root's realtime part: the Socket.IO server on the app, and, at start-up, the /chat
+namespace and the publisher built from the services, and subscribed to the bus and the feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from domain.bus import EventBus
+from domain.events import MembershipChanged, TokensRevoked
+from realtime.namespace import ChatNamespace
+from realtime.presence import MemoryPresence, RedisPresence
+from realtime.publisher import SocketPublisher
+from realtime.server import keep_presence_fresh, socket_server
+from realtime.wire import WIRE
+from wiring.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, REDIS, SETTINGS, SOCKETIO, USERS
+
+
+def attach_socket_server(
+    app: web.Application, client_address: Callable[[web.Request], str]
+) -> None:
+    """Now, before start-up: the server adds its routes to the app."""
+    server = socket_server(app[SETTINGS], client_address)
+    server.attach(app)
+    app[SOCKETIO] = server
+
+
+async def realtime_context(app: web.Application) -> AsyncIterator[None]:
+    """After the services: build the namespace and the publisher, and subscribe them."""
+    settings, feed, redis = app[SETTINGS], app[CHANGE_FEED], app[REDIS]
+    presence = (
+        RedisPresence(redis, settings.redis_prefix) if redis is not None else MemoryPresence()
+    )
+    namespace = ChatNamespace(
+        chat=app[CHAT],
+        groups=app[GROUPS],
+        users=app[USERS],
+        presence=presence,
+        max_connections_per_user=settings.chat.max_connections_per_user,
+        feed=feed,
+    )
+    server = app[SOCKETIO]
+    server.register_namespace(namespace)
+    publisher = SocketPublisher(server, namespace, feed, app[GROUPS].active_group_ids)
+    subscribe(app[PUBLISHER], namespace, publisher)
+    if feed is not None:
+        feed.subscribe(namespace.on_feed)
+        feed.subscribe(publisher.on_feed)
+    heartbeat = asyncio.create_task(keep_presence_fresh(presence, namespace))
+    yield
+    heartbeat.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await heartbeat
+
+
+def subscribe(bus: EventBus, namespace: ChatNamespace, publisher: SocketPublisher) -> None:
+    """Every event of the wire table is emitted; the two internal ones move or close sockets."""
+    bus.subscribe(TokensRevoked, namespace.on_tokens_revoked)
+    bus.subscribe(MembershipChanged, publisher.on_membership_changed)
+    for event_type in WIRE:
+        bus.subscribe(event_type, publisher.emit)
