@@ -28,6 +28,7 @@ from api import (
 from api.addresses import client_address
 from api.errors import error_middleware
 from api.observability import HttpMetrics, metrics_handler, observability_middleware
+from api.routing import ENDPOINTS
 from api.security import security_middleware
 from settings import Settings
 from storage.engine import create_engine, ping
@@ -37,7 +38,6 @@ from storage.uow import unit_of_work_factory
 from wiring.keys import (
     CHANGE_FEED,
     DATABASE_PING,
-    ENDPOINTS,
     ENGINE,
     METRICS,
     OVERRIDES,

@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode
 
 from api.errors import CODE_BY_STATUS
-from api.routing import Endpoint, Routes, json_response
+from api.routing import ENDPOINTS, Endpoint, Routes, json_response
 from api.schemas import ErrorOut
-from wiring.keys import ENDPOINTS
 
 routes = Routes("operations")
 

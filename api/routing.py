@@ -15,7 +15,7 @@ from api.errors import error_response, validation_details
 from api.observability import user_id_var
 from domain.errors import InvalidInput, Unauthorized
 from domain.models import User
-from wiring.keys import ENDPOINTS, USERS
+from wiring.keys import USERS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # A route handler takes the request and, by parameter name, its parsed `body` and `query`
@@ -40,6 +40,10 @@ class Endpoint:
     status: int = 200
     errors: tuple[int, ...] = field(default_factory=tuple)  # domain errors it can answer
     media_type: str = "application/json"
+
+
+# Every route installed on the app, for the OpenAPI document (the app starts it empty).
+ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 
 
 class Routes:

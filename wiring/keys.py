@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import socketio
 from aiohttp import web
@@ -27,8 +27,6 @@ from domain.stats import StatsService
 from domain.users import UserService
 from settings import Settings
 
-if TYPE_CHECKING:
-    from api.routing import Endpoint  # api.routing imports these keys
 
 @dataclass(frozen=True)
 class Services:
@@ -64,7 +62,6 @@ STATS = web.AppKey("stats", StatsService)
 CHANGE_FEED: web.AppKey[ChangeFeed | None] = web.AppKey("change_feed")  # None without Redis
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")  # None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)
-ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")  # for the OpenAPI document
 OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, see create_app
 # () -> (model name, "loading" | "loaded" | "failed")
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")

@@ -17,11 +17,11 @@ from typing import Any
 import jwt
 import pytest
 
+from api.routing import ENDPOINTS
 from app import create_app
 from tests.api.test_groups import create_group
 from tests.conftest import TEST_SECRET, settings_for, wipe
 from tests.helpers import register
-from wiring.keys import ENDPOINTS
 
 ROLES = ("owner", "member", "pending", "outsider")
 

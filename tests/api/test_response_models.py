@@ -13,11 +13,10 @@ from typing import Any
 import jsonschema_rs
 
 from api.openapi import build_document
-from api.routing import Endpoint
+from api.routing import ENDPOINTS, Endpoint
 from settings import load_settings
 from tests.api.test_authorization_matrix import ROUTES, World, body_for, build_world, fill
 from tests.helpers import profile, register
-from wiring.keys import ENDPOINTS
 
 JSON = "application/json"
 ADMIN_EMAIL = "admin@uni.edu"

@@ -93,9 +93,9 @@ def _document() -> dict[str, Any]:
     """The same document the server serves, built from the route tables at collection time
     (so each operation becomes its own test item)."""
     from api.openapi import build_document
+    from api.routing import ENDPOINTS
     from app import create_app
     from tests.conftest import settings_for
-    from wiring.keys import ENDPOINTS
 
     app = create_app(settings_for("sqlite+aiosqlite:///:memory:"))
     return build_document(app[ENDPOINTS])
