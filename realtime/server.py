@@ -12,6 +12,7 @@ import socketio
 from aiohttp import web
 from engineio import json as engineio_json
 
+from realtime.fast_manager import FastManager, FastRedisManager
 from realtime.guard import GuardedSocketServer
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
@@ -47,11 +48,11 @@ def attach_socketio(app: web.Application, client_address: Callable[[web.Request]
     `client_address` names a socket's client in logs (api/addresses.py)."""
     settings = app[SETTINGS]
     manager = (
-        socketio.AsyncRedisManager(
+        FastRedisManager(
             settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec
         )
         if settings.redis_url
-        else socketio.AsyncManager()
+        else FastManager()
     )
     server = GuardedSocketServer(
         namespace=NAMESPACE,
