@@ -13,6 +13,7 @@ import socketio
 from aiohttp import web
 from engineio import json as engineio_json
 
+from realtime.fast_manager import FastManager, FastRedisManager
 from realtime.guard import GuardedSocketServer
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
@@ -45,11 +46,11 @@ def socket_server(
 ) -> GuardedSocketServer:
     """`client_address` names a socket's client in logs (api/addresses.py)."""
     manager = (
-        socketio.AsyncRedisManager(
+        FastRedisManager(
             settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec
         )
         if settings.redis_url
-        else socketio.AsyncManager()
+        else FastManager()
     )
     return GuardedSocketServer(
         namespace=NAMESPACE,
