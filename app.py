@@ -33,13 +33,14 @@ from api.security import security_middleware
 from settings import Settings
 from storage.engine import create_engine, ping
 from storage.kv import RedisChangeFeed
-from storage.migrate import upgrade
+from storage.migrate import database_revision, head_revision, upgrade
 from storage.uow import unit_of_work_factory
 from wiring.keys import (
     CHANGE_FEED,
     DATABASE_PING,
     ENGINE,
     METRICS,
+    MIGRATIONS_CURRENT,
     OVERRIDES,
     REDIS,
     SETTINGS,
@@ -98,6 +99,12 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[UOW] = unit_of_work_factory(engine)
     app[DATABASE_PING] = lambda: ping(engine)
+    head = head_revision()
+
+    async def migrations_current() -> bool:
+        return await database_revision(engine) == head
+
+    app[MIGRATIONS_CURRENT] = migrations_current
     yield
     await engine.dispose()
 
