@@ -11,7 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 
 from api import (
     accounts,
@@ -69,7 +69,7 @@ def create_app(
     settings: Settings, *, overrides: Mapping[str, Any] | None = None
 ) -> web.Application:
     """Build the application. `overrides` lets tests swap parts (e.g. {"migrate": True})."""
-    registry = CollectorRegistry()
+    registry = _metrics_registry()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
@@ -90,6 +90,15 @@ def create_app(
     attach_socket_server(app, client_address)
     _serve_browser_client(app)
     return app
+
+
+def _metrics_registry() -> CollectorRegistry:
+    """This app's own registry (tests build several apps in one process), with the standard
+    process_* and python_gc_* families."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:

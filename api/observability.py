@@ -118,6 +118,11 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+def _is_websocket(request: web.Request, response: web.StreamResponse) -> bool:
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    return upgrade or isinstance(response, web.WebSocketResponse)
+
+
 def observability_middleware(metrics: HttpMetrics) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -129,7 +134,8 @@ def observability_middleware(metrics: HttpMetrics) -> Any:
         elapsed = time.perf_counter() - started
         route = _route_name(request)
         metrics.requests.labels(request.method, route, str(response.status)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
+        if not _is_websocket(request, response):  # a session's length is not a latency
+            metrics.latency.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         access_log.info(
             "%s %s %s %s %.1fms",
