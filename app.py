@@ -11,7 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 
 from api import (
     accounts,
@@ -33,13 +33,14 @@ from api.security import security_middleware
 from settings import Settings
 from storage.engine import create_engine, ping
 from storage.kv import RedisChangeFeed
-from storage.migrate import upgrade
+from storage.migrate import database_revision, head_revision, upgrade
 from storage.uow import unit_of_work_factory
 from wiring.keys import (
     CHANGE_FEED,
     DATABASE_PING,
     ENGINE,
     METRICS,
+    MIGRATIONS_CURRENT,
     OVERRIDES,
     REDIS,
     SETTINGS,
@@ -68,7 +69,7 @@ def create_app(
     settings: Settings, *, overrides: Mapping[str, Any] | None = None
 ) -> web.Application:
     """Build the application. `overrides` lets tests swap parts (e.g. {"migrate": True})."""
-    registry = CollectorRegistry()
+    registry = _metrics_registry()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
@@ -91,6 +92,15 @@ def create_app(
     return app
 
 
+def _metrics_registry() -> CollectorRegistry:
+    """This app's own registry (tests build several apps in one process), with the standard
+    process_* and python_gc_* families."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[SETTINGS].database_url)
     if app[OVERRIDES].get("migrate", False):
@@ -98,6 +108,12 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[UOW] = unit_of_work_factory(engine)
     app[DATABASE_PING] = lambda: ping(engine)
+    head = head_revision()
+
+    async def migrations_current() -> bool:
+        return await database_revision(engine) == head
+
+    app[MIGRATIONS_CURRENT] = migrations_current
     yield
     await engine.dispose()
 

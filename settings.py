@@ -37,6 +37,7 @@ ENV_OVERRIDES = {
 # Settings inside a section: env variable -> (section, key).
 SECTION_ENV_OVERRIDES = {
     "TRUSTED_PROXIES": ("http", "trusted_proxies"),
+    "METRICS_TOKEN": ("http", "metrics_token"),
     "SEND_RATE_PER_MINUTE": ("chat", "send_rate_per_minute"),
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
@@ -101,6 +102,7 @@ class HttpSettings:
     trusted_proxies: tuple[str, ...] = ()  # addresses or CIDRs whose X-Forwarded-For we believe
     read_timeout: float = 30.0  # seconds for a request's headers, and for its body
     socket_connect_timeout: float = 10.0  # seconds an engine.io socket may stay off /chat
+    metrics_token: str = ""  # when set, /metrics needs Authorization: Bearer <it>
 
     def __post_init__(self) -> None:
         for entry in self.trusted_proxies:  # a typo must stop the start, not 500 every login

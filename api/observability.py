@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import hmac
 import json
 import logging
 import re
@@ -16,7 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from api.addresses import client_address
-from wiring.keys import METRICS
+from domain.errors import Unauthorized
+from wiring.keys import METRICS, SETTINGS
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 user_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("user_id", default="-")
@@ -116,6 +118,11 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+def _is_websocket(request: web.Request, response: web.StreamResponse) -> bool:
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    return upgrade or isinstance(response, web.WebSocketResponse)
+
+
 def observability_middleware(metrics: HttpMetrics) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -127,7 +134,8 @@ def observability_middleware(metrics: HttpMetrics) -> Any:
         elapsed = time.perf_counter() - started
         route = _route_name(request)
         metrics.requests.labels(request.method, route, str(response.status)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
+        if not _is_websocket(request, response):  # a session's length is not a latency
+            metrics.latency.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         access_log.info(
             "%s %s %s %s %.1fms",
@@ -143,5 +151,14 @@ def observability_middleware(metrics: HttpMetrics) -> Any:
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
+    token = request.app[SETTINGS].http.metrics_token
+    if token and not _bearer_matches(request, token):
+        raise Unauthorized("/metrics needs Authorization: Bearer <metrics_token>")
     body = generate_latest(request.app[METRICS])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _bearer_matches(request: web.Request, token: str) -> bool:
+    """Constant-time, so the answer time does not reveal how much of a guess was right."""
+    given = request.headers.get("Authorization", "").encode()
+    return hmac.compare_digest(given, f"Bearer {token}".encode())

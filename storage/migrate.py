@@ -7,6 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -30,6 +33,21 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.connect() as connection:
         await connection.run_sync(run)
         await connection.commit()
+
+
+def head_revision() -> str | None:
+    """The newest revision in storage/migrations (read from the scripts, no database)."""
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+async def database_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is stamped at (None before the first migration)."""
+
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
 
 
 def upgrade_blocking(database_url: str) -> None:

@@ -48,6 +48,8 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)  # only app.py and storage touch it
 # async () -> None, raising when the database does not answer
 DATABASE_PING: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("database_ping")
+# async () -> True when the database's Alembic revision is the scripts' head (raises if down)
+MIGRATIONS_CURRENT: web.AppKey[Callable[[], Awaitable[bool]]] = web.AppKey("migrations_current")
 UOW = web.AppKey("uow", UnitOfWorkFactory)
 PUBLISHER = web.AppKey("publisher", EventBus)  # subscribe() at start-up; services publish
 NOTIFICATIONS = web.AppKey("notifications", NotificationService)

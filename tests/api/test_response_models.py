@@ -79,7 +79,7 @@ async def check_public(client: Any, checker: Checker, by_route: dict[tuple[str, 
     await checker.check(
         by_route["POST", "/api/users/"], await client.post("/api/users/", json=luminary)
     )
-    for path in ("/api/health", "/api/openapi.json"):
+    for path in ("/api/health", "/api/health/live", "/api/health/ready", "/api/openapi.json"):
         await checker.check(by_route["GET", path], await client.get(path))
 
 

@@ -1,5 +1,6 @@
 """MariaDB restarts under a running server: writes during the outage get 503 `unavailable`
-(nothing stored), health says degraded, and the pool recovers by itself."""
+(nothing stored), health says degraded, readiness 503 (liveness 200), and the pool recovers by
+itself."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ async def test_rest_survives_a_mariadb_restart(aiohttp_client, private_mariadb) 
     await expect_error(during, 503, "unavailable")
     health = await (await client.get("/api/health")).json()
     assert health["status"] == "degraded" and health["database"] == "down"
+    ready = await client.get("/api/health/ready")
+    assert ready.status == 503 and (await ready.json())["database"] == "down"
+    assert (await client.get("/api/health/live")).status == 200
     await expect_error(await client.get("/api/auth/me", headers=before["headers"]), 503)
 
     private_mariadb.start()
@@ -27,3 +31,4 @@ async def test_rest_survives_a_mariadb_restart(aiohttp_client, private_mariadb) 
     assert (await client.get("/api/auth/me", headers=before["headers"])).status == 200
     health = await (await client.get("/api/health")).json()
     assert health["database"] == "connected"
+    assert (await client.get("/api/health/ready")).status == 200
