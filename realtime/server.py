@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import socketio
 from aiohttp import web
 from engineio import json as engineio_json
 
