@@ -89,10 +89,11 @@ class ChatSettings:
 class MatchingSettings:
     model: str = ""
     embedder: str = "sentence-transformers"
-    weight_subjects: float = 0.4
-    weight_schedule: float = 0.3
-    weight_style: float = 0.2
-    weight_performance: float = 0.1
+    weight_subjects: float = 0.35  # api.md "Matching, second version" (Weights.contract())
+    weight_schedule: float = 0.25
+    weight_style: float = 0.20
+    weight_goals: float = 0.10  # left out, the others renormalised, when a side lists no goals
+    weight_performance: float = 0.10
     threshold: float = 0.5
     model_wait_seconds: float = 10.0
 

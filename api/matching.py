@@ -10,7 +10,13 @@ from pydantic import Field, StringConstraints
 from api.matching_models import RecommendOut, SearchOut
 from api.routing import Routes, current_user, ok
 from api.schemas import CamelIn, SingleLine
-from domain.matching_records import GroupCard, Recommendation, SearchHit, StudentRecord
+from domain.matching_records import (
+    GroupCard,
+    Recommendation,
+    Recommendations,
+    SearchHit,
+    StudentRecord,
+)
 from wiring.keys import MATCHING
 
 routes = Routes("matching", errors=(503,))
@@ -33,6 +39,7 @@ def _compatibility(item: Recommendation) -> dict[str, float]:
         "schedule": round(m.schedule, 4),
         "learningStyle": round(m.style, 4),
         "performance": round(m.performance, 4),
+        "goals": round(m.goals, 4),  # 0 when not compared (renormalised: docs/matching.md)
     }
 
 
@@ -98,10 +105,12 @@ def partner_card(item: Recommendation) -> dict[str, Any]:
     }
 
 
-def create_group_card(seeker: StudentRecord, matched_any: bool) -> dict[str, Any]:
+def create_group_card(result: Recommendations, matched_any: bool) -> dict[str, Any]:
     """The origin's closing card (its wording), built from the caller's real subjects."""
+    seeker = result.seeker
     major = seeker.major or "study"
-    ones = {"subject": 1.0, "schedule": 1.0, "learningStyle": 1.0, "performance": 1.0}
+    keys = ("subject", "schedule", "learningStyle", "performance", "goals")
+    ones = dict.fromkeys(keys, 1.0)
     card = {
         "id": 0,
         "kind": "create",
@@ -126,8 +135,7 @@ def create_group_card(seeker: StudentRecord, matched_any: bool) -> dict[str, Any
         "schedule": "Set your own schedule based on your availability",
         "focus": ", ".join(seeker.subjects[:3]),
         "location": "Choose your preferred study location",
-        "explanation": f"Be the first to start a {major} group! Other students studying "
-        f"{', '.join(seeker.subjects[:2]) or major} are looking for groups to join.",
+        "explanation": result.create_explanation,
     }
 
 
@@ -135,8 +143,9 @@ def create_group_card(seeker: StudentRecord, matched_any: bool) -> dict[str, Any
 async def recommend(request: web.Request, body: RecommendIn) -> web.Response:
     result = await request.app[MATCHING].recommend(current_user(request).id, body.kind, body.limit)
     cards = [group_card(item) for item in result.groups]
-    cards.append(create_group_card(result.seeker, bool(cards)))
-    return ok(recommendations=cards, partners=[partner_card(p) for p in result.partners])
+    cards.append(create_group_card(result, bool(cards)))
+    partners = [partner_card(p) for p in result.partners]
+    return ok(recommendations=cards, partners=partners, hint=result.hint)
 
 
 def search_result(hit: SearchHit) -> dict[str, Any]:

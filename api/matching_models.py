@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from api.schemas import CamelOut, Success
 
 
@@ -12,6 +14,7 @@ class CompatibilityOut(CamelOut):
     schedule: float
     learning_style: float
     performance: float
+    goals: float
 
 
 class _CardOut(CamelOut):
@@ -81,6 +84,10 @@ class StudentHitOut(_StudentFieldsOut):
 class RecommendOut(Success):
     recommendations: list[GroupCardOut | CreateCardOut]
     partners: list[PartnerCardOut]
+    hint: str | None = Field(
+        description="Set when the caller has no schedule: nothing could be ruled out as a time "
+        "they cannot meet, so they are asked to add their free times."
+    )
 
 
 class SearchOut(Success):

@@ -13,10 +13,17 @@ from domain.matching_records import (
     SearchHit,
     StudentRecord,
 )
+from matching.explain import create_group_explanation, explain_match
+from matching.index import ProfileIndex
 from matching.profile import Profile, format_schedule, normalise_subject
-from matching.scoring import Match, Weights, explain
+from matching.scoring import Match, Weights
 
 SEARCH_WEIGHTS = Weights(subjects=0, schedule=0, style=1, performance=0, threshold=0)
+# A caller without free times is matched with everyone (nothing can be ruled out); say so.
+NO_SCHEDULE_HINT = (
+    "Add the times you are free to your profile: we only suggest groups and partners you can "
+    "actually meet with."
+)
 
 
 class MatchingService(MatchingIndex):
@@ -52,11 +59,11 @@ class MatchingService(MatchingIndex):
         partner_matches: list[Match] = []
         if kind in {"groups", "both"}:
             group_matches = await loop.run_in_executor(
-                self._executor, self._groups.score, seeker, self.weights, limit, unavailable
+                self._executor, self._feasible, self._groups, seeker, limit, unavailable
             )
         if kind in {"partners", "both"}:
             partner_matches = await loop.run_in_executor(
-                self._executor, self._students.score, seeker, self.weights, limit, {user_id}
+                self._executor, self._feasible, self._students, seeker, limit, {user_id}
             )
         names = self._names_as_written_by(record)
         return Recommendations(
@@ -72,7 +79,15 @@ class MatchingService(MatchingIndex):
                 if m.id in self._records and m.id in self._students
             ],
             seeker=record,
+            hint=None if seeker.has_schedule else NO_SCHEDULE_HINT,
+            create_explanation=create_group_explanation(record.subjects, record.major),
         )
+
+    def _feasible(
+        self, index: ProfileIndex, seeker: Profile, limit: int, exclude: set[int]
+    ) -> list[Match]:
+        """Top matches the seeker can meet: the mask comes before the threshold and top-k."""
+        return index.score(seeker, self.weights, limit, exclude, feasible_only=True)
 
     def _names_as_written_by(self, record: StudentRecord) -> dict[str, str]:
         """Subject display names, in the seeker's own spelling where they study it."""
@@ -84,7 +99,7 @@ class MatchingService(MatchingIndex):
     ) -> Recommendation:
         candidate = self._groups.get(match.id)
         assert candidate is not None
-        text = explain(match, seeker, candidate, names)
+        text = explain_match(match, seeker, candidate, names, self._goal_names)
         return Recommendation(
             "group",
             match,
@@ -98,7 +113,7 @@ class MatchingService(MatchingIndex):
     ) -> Recommendation:
         candidate = self._students.get(match.id)
         assert candidate is not None
-        text = explain(match, seeker, candidate, names)
+        text = explain_match(match, seeker, candidate, names, self._goal_names)
         return Recommendation(
             "partner",
             match,

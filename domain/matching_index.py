@@ -25,7 +25,7 @@ from domain.matching_embeddings import (
 from domain.matching_records import GroupCard, StudentRecord, TextEmbedder
 from domain.ports import UnitOfWorkFactory
 from matching.index import ProfileIndex, group_profile
-from matching.profile import Profile, schedule_mask, subject_set
+from matching.profile import Profile, goal_set, normalise_subject, schedule_mask, subject_set
 from matching.scoring import Weights
 
 log = logging.getLogger("studysync.matching")
@@ -62,6 +62,7 @@ class MatchingIndex:
         self._groups_of_user: dict[int, set[int]] = {}
         self._requests_of_user: dict[int, set[int]] = {}
         self._subject_names: dict[str, str] = {}
+        self._goal_names: dict[str, str] = {}  # normalised goal -> a spelling students used
         self._tasks: set[asyncio.Task[Any]] = set()
         # Tells other workers (the change feed), when there are any.
         self.announce: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
@@ -169,7 +170,9 @@ class MatchingIndex:
     def _index_student(self, record: StudentRecord) -> None:
         self._records[record.id] = record
         for subject in record.subjects:
-            self._subject_names.setdefault(" ".join(subject.casefold().split()), subject)
+            self._subject_names.setdefault(normalise_subject(subject), subject)
+        for goal in record.study_goals:
+            self._goal_names.setdefault(normalise_subject(goal), goal)
         stored = record.embedding
         profile = Profile(
             record.id,
@@ -177,6 +180,8 @@ class MatchingIndex:
             schedule_mask(record.schedule),
             float(record.performance_level),
             _vector(stored.vector) if stored else None,
+            goals=goal_set(record.study_goals),
+            preferred_size=record.group_size,
         )
         self._students.upsert(profile)
         if stored is not None:
@@ -196,15 +201,10 @@ class MatchingIndex:
         for user_id in card.requester_ids:
             self._requests_of_user.setdefault(user_id, set()).add(card.id)
         members = [p for p in (self._students.get(u) for u in card.member_ids) if p is not None]
-        profile = group_profile(card.id, members)
+        # Flexible: a member without a schedule constrains nothing (feasibility, docs/matching.md).
+        profile = group_profile(card.id, members, flexible=True)
         if not profile.subjects and card.subject:
-            profile = Profile(
-                card.id,
-                subject_set([card.subject]),
-                profile.schedule_mask,
-                profile.performance,
-                profile.embedding,
-            )
+            profile = replace(profile, subjects=subject_set([card.subject]))
         self._groups.upsert(profile)
 
     def _unlink_group(self, group_id: int) -> None:

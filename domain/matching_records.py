@@ -43,6 +43,8 @@ class StudentRecord:
     performance_level: int
     learning_style: str
     embedding: StoredEmbedding | None
+    study_goals: tuple[str, ...] = ()  # groupPreferences.studyGoals
+    group_size: int | None = None  # groupPreferences.groupSize, when given
 
     @property
     def search_text(self) -> str:
@@ -81,6 +83,8 @@ class Recommendations:
     groups: list[Recommendation]
     partners: list[Recommendation]
     seeker: StudentRecord
+    hint: str | None = None  # for a caller without a schedule: nothing could be ruled out
+    create_explanation: str = ""  # the closing "create your own group" card's text
 
 
 @dataclass(frozen=True)

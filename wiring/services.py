@@ -154,6 +154,7 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         config.weight_style,
         config.weight_performance,
         config.threshold,
+        goals=config.weight_goals,
     )
     embedder = _embedder(app)
     service = MatchingService(app[UOW], embedder, weights, config.model_wait_seconds)

@@ -14,10 +14,13 @@ from domain.matching_records import GroupCard, StoredEmbedding, StudentRecord
 from storage.tables import group_members, study_groups, user_embeddings, users
 from storage.types import utcnow
 
-# A student record is the users row's columns of the same names, plus the stored embedding.
-_STUDENT_FIELDS = tuple(f.name for f in fields(StudentRecord) if f.name != "embedding")
+# A student record is the users row's columns of the same names, plus the stored embedding and
+# two keys of the group preferences.
+_NOT_COLUMNS = {"embedding", "study_goals", "group_size"}
+_STUDENT_FIELDS = tuple(f.name for f in fields(StudentRecord) if f.name not in _NOT_COLUMNS)
 _STUDENT_COLUMNS = (
     *(users.c[name] for name in _STUDENT_FIELDS),
+    users.c.group_preferences,
     user_embeddings.c.model,
     user_embeddings.c.text_sha256,
     user_embeddings.c.vector,
@@ -33,7 +36,18 @@ def _student(row: object) -> StudentRecord:
     profile = {name: m[name] for name in _STUDENT_FIELDS}
     profile["subjects"] = list(profile["subjects"])
     profile["schedule"] = dict(profile["schedule"])
-    return StudentRecord(**profile, embedding=embedding)
+    goals, size = _preferences(m["group_preferences"])
+    return StudentRecord(**profile, embedding=embedding, study_goals=goals, group_size=size)
+
+
+def _preferences(stored: object) -> tuple[tuple[str, ...], int | None]:
+    """studyGoals and groupSize, tolerating rows written before the profile rules (any shape)."""
+    preferences = stored if isinstance(stored, dict) else {}
+    goals = preferences.get("studyGoals")
+    size = preferences.get("groupSize")
+    listed = tuple(g for g in goals if isinstance(g, str)) if isinstance(goals, list) else ()
+    wanted = size if isinstance(size, int) and not isinstance(size, bool) else None
+    return listed, wanted
 
 
 class SqlMatchingRepository:

@@ -102,9 +102,12 @@ async def test_partners_ranked_caller_excluded_with_factors(client) -> None:
         "schedule": 1.0,
         "learningStyle": 1.0,
         "performance": 1.0,
+        "goals": 1.0,  # both list "exam prep" (tests.helpers.profile)
     }
     assert "Mathematics" in partner["explanation"] and "Monday evening" in partner["explanation"]
+    assert "both preparing for exams" in partner["explanation"]
     assert body["recommendations"][-1]["title"] == "Create Your Own Study Group"
+    assert body["hint"] is None  # the caller has a schedule
 
 
 async def test_groups_exclude_full_and_mine_and_end_with_create_card(client) -> None:
@@ -194,6 +197,91 @@ async def test_search_ranks_by_meaning_and_excludes_caller(client) -> None:
         "/api/search/people", json={"query": "novels"}, headers=me["headers"]
     )
     assert all(r["kind"] == "user" for r in (await people.json())["results"])
+
+
+# ---- second version: feasibility, goals, hint (api.md "Matching, second version") ----------
+
+SUNDAY_MORNING = {"Sunday": ["Morning (8-12 PM)"]}
+SAME = {"subjects": ["Mathematics"], "performanceLevel": 4, "learningStyle": "worked examples"}
+
+
+async def test_a_partner_the_caller_cannot_meet_is_never_recommended(client) -> None:
+    me = await register(client, schedule=EVENINGS, **SAME)
+    # Identical in everything but time: 0.75 without the schedule factor, above the threshold.
+    never = await register(client, schedule=SUNDAY_MORNING, **SAME)
+    feasible = await register(client, schedule={"Monday": ["Evening (5-9 PM)"]}, **SAME)
+    await settle(client)
+    body = await recommend(client, me, kind="partners")
+    assert [p["id"] for p in body["partners"]] == [feasible["user"]["id"]]
+    assert never["user"]["id"] not in [p["id"] for p in body["partners"]]
+    assert "Monday evening" in body["partners"][0]["explanation"]
+
+
+async def test_a_group_the_caller_cannot_meet_is_never_recommended(client) -> None:
+    me = await register(client, schedule=EVENINGS, **SAME)
+    early = await register(client, schedule=SUNDAY_MORNING, **SAME)
+    late = await register(client, schedule=EVENINGS, **SAME)
+    unscheduled = await register(client, schedule={}, **SAME)
+    await settle(client)
+    ids = [a["user"]["id"] for a in (early, late, unscheduled)]
+    cannot = await add_group(client, ids[0], [ids[0]], title="Sunday mornings")
+    # Flexible group profile: the member without a schedule constrains nothing.
+    can = await add_group(client, ids[1], [ids[1], ids[2]], title="Evenings")
+    body = await recommend(client, me, kind="groups")
+    offered = [c["id"] for c in body["recommendations"] if c["kind"] == "group"]
+    assert offered == [can] and cannot not in offered
+    # The unscheduled member leaves the group's evenings intact (flexible=False would give none).
+    assert body["recommendations"][0]["compatibility"]["schedule"] == 1.0
+
+
+async def test_goals_are_a_fifth_factor_renormalised_when_a_side_lists_none(client) -> None:
+    def goals(*listed: str) -> dict:
+        return {"groupPreferences": {"groupSize": 4, "studyGoals": list(listed)}}
+
+    me = await register(client, schedule=EVENINGS, **SAME, **goals("Exam Prep", "projects"))
+    shares = await register(client, schedule=EVENINGS, **SAME, **goals("exam  prep"))
+    differs = await register(client, schedule=EVENINGS, **SAME, **goals("homework"))
+    none = await register(client, schedule=EVENINGS, **SAME, **goals())
+    await settle(client)
+    body = await recommend(client, me, kind="partners")
+    cards = {p["id"]: p for p in body["partners"]}
+    shared, other, silent = (cards[a["user"]["id"]] for a in (shares, differs, none))
+    # All four origin factors are 1.0 for each; the goals factor alone separates them.
+    for card in (shared, other, silent):
+        assert {k: v for k, v in card["compatibility"].items() if k != "goals"} == dict.fromkeys(
+            ("subject", "schedule", "learningStyle", "performance"), 1.0
+        )
+    assert shared["compatibility"]["goals"] == 0.5  # Jaccard {exam prep} / {exam prep, projects}
+    assert shared["matchPercentage"] == 95  # 0.9 + 0.10 x 0.5
+    assert "both preparing for exams" in shared["explanation"]
+    assert other["compatibility"]["goals"] == 0.0 and other["matchPercentage"] == 90
+    assert "different study goals" in other["explanation"]
+    # Not compared: the four weights (0.9) are scaled by 1/0.9, so a perfect four-factor match
+    # reads 100 % instead of being penalised for an empty list.
+    assert silent["compatibility"]["goals"] == 0.0 and silent["matchPercentage"] == 100
+    assert "study goals not compared" in silent["explanation"]
+    assert [p["id"] for p in body["partners"]][0] == none["user"]["id"]
+
+
+async def test_a_caller_without_a_schedule_gets_a_hint_and_unconstrained_matches(client) -> None:
+    me = await register(client, schedule={}, **SAME)
+    other = await register(client, schedule=SUNDAY_MORNING, **SAME)
+    await settle(client)
+    body = await recommend(client, me, kind="partners")
+    assert "free" in body["hint"] and "profile" in body["hint"]
+    assert [p["id"] for p in body["partners"]] == [other["user"]["id"]]
+
+
+async def test_an_empty_profile_gets_advice_not_studying_study(client) -> None:
+    empty = await register(
+        client, subjects=[], major="", schedule={}, learningStyle="", groupPreferences={}
+    )
+    await settle(client)
+    body = await recommend(client, empty)
+    card = body["recommendations"][-1]
+    assert card["kind"] == "create" and "studying study" not in card["explanation"]
+    assert "Add your subjects and free times" in card["explanation"]
+    assert card["compatibility"]["goals"] == 1.0
 
 
 class CountingEmbedder(HashingEmbedder):
