@@ -1,7 +1,5 @@
-"""Plain-language explanations for the second version: goals named, no empty-profile glitches.
-
-`scoring.explain` is the first version's (kept for today's service); `explain_match` adds the
-goal comparison and is what the service switches to when it is wired to the contract."""
+"""Plain-language explanations of a match: evidence first (shared subjects, common slots,
+goals, style, level), and no empty-profile glitches."""
 
 from __future__ import annotations
 

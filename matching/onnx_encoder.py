@@ -183,7 +183,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO)
     embedder = Embedder(args.model, backend="onnx", cache_dir=args.cache_dir)
     embedder.encode_sync(["warm up"])
-    print(f"ONNX path active: {embedder.onnx_active}")
+    log.info("ONNX path active: %s", embedder.onnx_active)
     embedder.close()
     return 0 if embedder.onnx_active else 1
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.profile import Profile, mask_to_slots
+from matching.profile import Profile
 
 
 @dataclass(frozen=True)
@@ -113,28 +113,3 @@ def composite_with_goals(
     """All five factors; without a goal comparison the other four are renormalised."""
     base = composite(subject, schedule, style, perf, w)
     return base + w.goals * goals if goals_compared else base * w.goal_scale
-
-
-def explain(match: Match, seeker: Profile, candidate: Profile, names: dict[str, str]) -> str:
-    """Plain language from the factors, with evidence: shared subjects and common slots."""
-    reasons = []
-    shared = sorted(names.get(s, s) for s in seeker.subjects & candidate.subjects)
-    if shared:
-        reasons.append(f"you share {_join(shared)}")
-    common = mask_to_slots(seeker.schedule_mask & candidate.schedule_mask)
-    if common:
-        reasons.append("you are both free " + _join([f"{d} {s}" for d, s in common[:3]]))
-    if not seeker.has_style or not candidate.has_style:
-        reasons.append("learning styles not compared (one profile has none)")
-    elif match.style > 0.6:
-        reasons.append(f"similar learning style ({match.style:.0%} alike)")
-    if match.performance >= 0.75:
-        reasons.append("similar academic level")
-    lead = "High compatibility" if match.score >= 0.7 else "Good compatibility"
-    if not reasons:
-        return "Basic compatibility match"
-    return f"{lead}: {'; '.join(reasons)}"
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

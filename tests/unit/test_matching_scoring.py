@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matching.explain import explain_match
 from matching.index import ProfileIndex, group_profile
 from matching.profile import (
     Profile,
@@ -16,7 +17,6 @@ from matching.profile import (
 )
 from matching.scoring import (
     Weights,
-    explain,
     jaccard,
     match_percentage,
     performance_compatibility,
@@ -101,7 +101,7 @@ def test_explanation_names_the_evidence() -> None:
     seeker = profile(1, ["Math"], {"Monday": ["evening"]}, 4, None)
     other = profile(2, ["math"], {"Monday": ["evening"]}, 4, unit(1.0))
     match = score_pair(seeker, other, Weights())
-    text = explain(match, seeker, other, {"math": "Math"})
+    text = explain_match(match, seeker, other, {"math": "Math"})
     assert "Math" in text and "Monday evening" in text
     assert "not compared" in text
 
