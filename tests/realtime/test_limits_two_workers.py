@@ -5,7 +5,6 @@ over both get exactly the limit through, however many are fired at once."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -13,18 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import TEST_SECRET
 from tests.realtime.conftest import ChatSocket
 from tests.realtime.test_concurrent_limits import close_all, connect_many
-from tests.realtime.test_two_workers import Rest, Worker, delete_prefixed_keys, start_worker
-from tests.services import (
-    REDIS_URL,
-    RUN_ID,
-    create_mariadb_database,
-    drop_mariadb_database,
-    redis_prefix,
-    require_service,
-)
+from tests.realtime.test_two_workers import Rest, Worker, two_workers
 
 pytestmark = [pytest.mark.redis, pytest.mark.mariadb]
 SEND_LIMIT = 20
@@ -33,33 +23,7 @@ CONNECTION_CAP = 20  # the default [chat] max_connections_per_user
 
 @pytest.fixture(scope="module")
 def limited_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
-    require_service("Redis", "127.0.0.1", 6379)
-    directory = tmp_path_factory.mktemp("limited-workers")
-    database = f"studysync_limits_{RUN_ID}"
-    database_url = create_mariadb_database(database)
-    prefix = redis_prefix()
-    (directory / "config.toml").write_text('bcrypt_rounds = 4\n[matching]\nembedder = "hashing"\n')
-    env = {k: v for k, v in os.environ.items() if k not in {"PORT", "HOST"}}
-    env |= {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "REDIS_PREFIX": prefix,
-        "JWT_SECRET_KEY": TEST_SECRET,
-        "SEND_RATE_PER_MINUTE": str(SEND_LIMIT),
-    }
-    started: list[Worker] = []
-    try:
-        started.append(start_worker("worker-a", directory, env, migrate=True))
-        started.append(start_worker("worker-b", directory, env, migrate=False))
-        yield started[0], started[1]
-    finally:
-        for worker in started:
-            worker.stop()
-        drop_mariadb_database(database)
-        delete_prefixed_keys(prefix)
-    for worker in started:
-        log = worker.log.read_text()
-        assert "Traceback" not in log, f"{worker.name} logged an error:\n{log[-3000:]}"
+    yield from two_workers(tmp_path_factory, "limits", {"SEND_RATE_PER_MINUTE": str(SEND_LIMIT)})
 
 
 @pytest.fixture

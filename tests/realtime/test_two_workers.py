@@ -103,11 +103,14 @@ def delete_prefixed_keys(prefix: str) -> int:
         client.close()
 
 
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
+def two_workers(
+    tmp_path_factory: pytest.TempPathFactory, name: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[Worker, Worker]]:
+    """Two server processes on one throwaway MariaDB database and one Redis prefix (both
+    removed afterwards); neither may log a traceback."""
     require_service("Redis", "127.0.0.1", 6379)
-    directory = tmp_path_factory.mktemp("workers")
-    database = f"studysync_workers_{RUN_ID}"
+    directory = tmp_path_factory.mktemp(name)
+    database = f"studysync_{name}_{RUN_ID}"
     database_url = create_mariadb_database(database)
     prefix = redis_prefix()
     (directory / "config.toml").write_text('bcrypt_rounds = 4\n[matching]\nembedder = "hashing"\n')
@@ -117,6 +120,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, 
         "REDIS_URL": REDIS_URL,
         "REDIS_PREFIX": prefix,
         "JWT_SECRET_KEY": TEST_SECRET,
+        **(extra_env or {}),
     }
     started: list[Worker] = []
     try:
@@ -131,6 +135,11 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, 
     for worker in started:
         log = worker.log.read_text()
         assert "Traceback" not in log, f"{worker.name} logged an error:\n{log[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
+    yield from two_workers(tmp_path_factory, "workers")
 
 
 class Rest:
@@ -194,7 +203,10 @@ async def test_messages_cross_workers_to_members_only(workers, rest, sockets) ->
     gid = await rest.group(a, leader)
     assert await rest.join(b, gid, member) == "active"
     on_a, on_b, outsider_on_b = (
-        await sockets(a, leader), await sockets(b, member), await sockets(b, outsider))
+        await sockets(a, leader),
+        await sockets(b, member),
+        await sockets(b, outsider),
+    )
 
     sent = await send(on_a, gid, "from A")
     assert await on_b.next("message:new") == {"message": sent}
@@ -202,7 +214,8 @@ async def test_messages_cross_workers_to_members_only(workers, rest, sockets) ->
     reply = await send(on_b, gid, "from B")
     assert (await on_a.next("message:new"))["message"] == reply
     via_rest = await rest.call(
-        "POST", f"{b.url}/api/chat/{gid}/send", member, {"content": "REST on B"})
+        "POST", f"{b.url}/api/chat/{gid}/send", member, {"content": "REST on B"}
+    )
     assert (await on_a.next("message:new"))["message"] == via_rest["message"]
     react = await on_b.ok("message:react", {"messageId": sent["id"], "emoji": "👍"})
     assert (await on_a.next("message:reaction"))["reactions"] == react["reactions"]
@@ -238,9 +251,7 @@ async def test_live_join_and_leave_cross_workers(workers, rest, sockets) -> None
     assert (await newcomer_on_b.next("message:new"))["message"]["id"] == sent["id"]
 
 
-async def test_catch_up_after_disconnect_returns_exactly_the_missed(
-    workers, rest, sockets
-) -> None:
+async def test_catch_up_after_disconnect_returns_exactly_the_missed(workers, rest, sockets) -> None:
     a, b = workers
     leader, member = await rest.register(a), await rest.register(b)
     gid = await rest.group(a, leader)
@@ -259,14 +270,13 @@ async def test_catch_up_after_disconnect_returns_exactly_the_missed(
     ack = await member_on_a.ok("messages:sync", {"groupId": gid, "after": seen[-1]["id"]})
     assert ack["messages"] == missed and ack["hasMore"] is False
     page = await rest.call(
-        "GET", f"{b.url}/api/chat/{gid}/messages?after={seen[-1]['id']}&limit=2", member)
+        "GET", f"{b.url}/api/chat/{gid}/messages?after={seen[-1]['id']}&limit=2", member
+    )
     assert page["messages"] == missed[:2] and page["hasMore"] is True
     await member_on_a.quiet("message:new", 0.2)  # nothing replayed live on reconnect
 
 
-async def test_retried_client_id_does_not_duplicate_across_workers(
-    workers, rest, sockets
-) -> None:
+async def test_retried_client_id_does_not_duplicate_across_workers(workers, rest, sockets) -> None:
     a, b = workers
     leader, member = await rest.register(a), await rest.register(a)
     gid = await rest.group(a, leader)
@@ -275,7 +285,8 @@ async def test_retried_client_id_does_not_duplicate_across_workers(
     member_on_a, member_on_b = await sockets(a, member), await sockets(b, member)
     payload = {"groupId": gid, "content": "exactly once", "clientId": "retry-xw"}
     acks = await asyncio.gather(  # the same send, at once, on both workers
-        member_on_a.call("message:send", payload), member_on_b.call("message:send", payload))
+        member_on_a.call("message:send", payload), member_on_b.call("message:send", payload)
+    )
     assert all(ack["ok"] for ack in acks), acks
     first, second = (ack["message"] for ack in acks)
     assert first == second
