@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.responses import NotificationOut
 from api.routing import Routes, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, Success
-from domain.notifications import Notification
+from wire.notifications import notification_payload
 from wiring.keys import NOTIFICATIONS
 
 routes = Routes("notifications")
@@ -33,24 +33,13 @@ class NotificationQuery(BaseModel):
     before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-def notification_json(item: Notification) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "type": item.type,
-        "title": item.title,
-        "message": item.message,
-        "data": item.data,
-        "read": item.read,
-        "createdAt": item.created_at.isoformat().replace("+00:00", "Z"),
-    }
-
 
 @routes.get("/api/notifications", response=NotificationsOut, summary="The caller's notifications")
 async def list_notifications(request: web.Request, query: NotificationQuery) -> web.Response:
     items, unread = await request.app[NOTIFICATIONS].list_for(
         current_user(request).id, query.before, query.limit
     )
-    return ok(notifications=[notification_json(item) for item in items], unreadCount=unread)
+    return ok(notifications=[notification_payload(item) for item in items], unreadCount=unread)
 
 
 @routes.post(

@@ -109,7 +109,11 @@ class NotificationOut(CamelOut):
     type: str
     title: str
     message: str
+    text: str
     data: dict[str, Any]
+    group_id: int | None
+    message_id: int | None
+    actor: dict[str, Any] | None
     read: bool
     created_at: datetime
 

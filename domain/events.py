@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from domain.chat import Message, Reaction
     from domain.group_sessions import GroupSession
     from domain.groups import Member
+    from domain.notifications import Notification
     from domain.progress_records import PostView
 
 
@@ -102,6 +103,22 @@ class TokensRevoked:
     token_id: str | None = None
 
 
+@dataclass(frozen=True)
+class NotificationCreated:
+    """A notification was stored (mention, invite, report, join request/approval, session):
+    the sockets tell `notification:new` to its recipient; push reaches the recipient when they
+    are offline on every worker. Published once per notification, after commit."""
+
+    notification: Notification
+
+
+@dataclass(frozen=True)
+class MessagePinned:
+    group_id: int
+    message_id: int
+    pinned: bool
+
+
 DomainEvent = (
     MessagePosted
     | MessageEdited
@@ -115,4 +132,6 @@ DomainEvent = (
     | ProfileChanged
     | MembershipChanged
     | TokensRevoked
+    | NotificationCreated
+    | MessagePinned
 )

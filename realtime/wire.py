@@ -16,7 +16,9 @@ from domain.events import (
     MembershipChanged,
     MessageDeleted,
     MessageEdited,
+    MessagePinned,
     MessagePosted,
+    NotificationCreated,
     PostCreated,
     ProfileChanged,
     ReactionsChanged,
@@ -26,6 +28,7 @@ from domain.events import (
 from realtime.rooms import group_room, user_room
 from wire.chat import message_payload, reactions_payload
 from wire.groups import member_payload
+from wire.notifications import notification_payload
 from wire.progress import post_full
 from wire.sessions import session_payload
 
@@ -123,6 +126,20 @@ WIRE: dict[type[Any], Row[Any]] = {
         "{post}",
         lambda e: [group_room(group_id) for group_id in e.group_ids],
         lambda e: {"post": post_full(e.post)},
+    ),
+    MessagePinned: Row[MessagePinned](
+        "message:pinned",
+        "group:{groupId}",
+        "{groupId, messageId, pinned}",
+        lambda e: [group_room(e.group_id)],
+        lambda e: {"groupId": e.group_id, "messageId": e.message_id, "pinned": e.pinned},
+    ),
+    NotificationCreated: Row[NotificationCreated](
+        "notification:new",
+        "user:{userId}",
+        "{notification}",
+        lambda e: [user_room(e.notification.user_id)],
+        lambda e: {"notification": notification_payload(e.notification)},
     ),
 }
 

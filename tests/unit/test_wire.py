@@ -14,6 +14,7 @@ import domain.events as events
 from domain.chat import Message, Reaction
 from domain.group_sessions import GroupSession
 from domain.groups import Member
+from domain.notifications import Notification
 from domain.progress_records import Constellation, Person, Post, PostView
 from realtime.wire import INTERNAL, WIRE, emits, event_table
 
@@ -35,6 +36,10 @@ SAMPLES: dict[type, object] = {
     events.MemberRequested: events.MemberRequested(3, 1, MEMBER),
     events.SessionAnnounced: events.SessionAnnounced(SESSION),
     events.PostCreated: events.PostCreated(POST, (3, 4)),
+    events.MessagePinned: events.MessagePinned(3, 7, True),
+    events.NotificationCreated: events.NotificationCreated(
+        Notification(11, 5, "mention", "Ada mentioned you", "hi", {"groupId": 3}, False, NOW)
+    ),
 }
 
 

@@ -1,0 +1,22 @@
+"""uploads
+
+issue 16: uploaded images and image messages by uploadId. Reserved in the revision chain so that parallel work lands without
+renumbering; a revision whose work has not landed is a no-op.
+
+Revision ID: 0005
+Revises: 0004
+"""
+from __future__ import annotations
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
