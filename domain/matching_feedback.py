@@ -59,7 +59,6 @@ class MatchingFeedback(MatchingIndex):
         """One small query (this user's unexpired dismissals) and the injected exclusions."""
         async with self._uow() as uow:
             dismissed = await uow.matching.dismissals(user_id, datetime.now(UTC))
-            await uow.commit()  # expired rows were deleted
         excluded = frozenset(await self.excluded_ids(user_id)) - {user_id}
         return Feedback(
             excluded,

@@ -149,7 +149,12 @@ class SqlMatchingRepository:
     # ---- issue 18: feedback, and the checks behind POST /api/groups/from-suggestion ----------
 
     async def dismiss(self, user_id: int, kind: str, target: str, until: datetime) -> None:
-        """Hide a card until `until` (dismissing it again moves the date)."""
+        """Hide a card until `until` (dismissing it again moves the date). This user's expired
+        rows are deleted on the way, so reads stay read-only."""
+        table = matching_dismissals
+        await self._db.execute(
+            delete(table).where(table.c.user_id == user_id, table.c.expires_at <= utcnow())
+        )
         values = {
             "user_id": user_id,
             "kind": kind,
@@ -162,11 +167,8 @@ class SqlMatchingRepository:
         )
 
     async def dismissals(self, user_id: int, now: datetime) -> dict[str, set[str]]:
-        """Unexpired dismissals by kind; expired rows of this user are deleted on the way."""
+        """Unexpired dismissals by kind."""
         table = matching_dismissals
-        await self._db.execute(
-            delete(table).where(table.c.user_id == user_id, table.c.expires_at <= now)
-        )
         query = select(table.c.kind, table.c.target).where(
             table.c.user_id == user_id, table.c.expires_at > now
         )

@@ -236,9 +236,17 @@ async def test_dismissed_cards_are_hidden_until_they_expire(client) -> None:
     back = await recommend(client, me, kind="both")
     assert a["user"]["id"] in {p["id"] for p in back["partners"]}
     assert key in {g["key"] for g in back["suggestedGroups"]}
+    again = await client.post(
+        "/api/recommend/dismiss", json={"kind": "partner", "id": 999999}, headers=me["headers"]
+    )
+    await expect_error(again, 404)  # nothing stored, the expired rows stay until a dismiss
+    response = await client.post(
+        "/api/recommend/dismiss", json={"kind": "suggested", "id": key}, headers=me["headers"]
+    )
+    assert response.status == 200
     async with client.server.app[ENGINE].connect() as connection:
-        rows = select(func.count()).select_from(matching_dismissals)
-        assert (await connection.execute(rows)).scalar_one() == 0  # expired rows are deleted
+        rows = select(matching_dismissals.c.target)
+        assert (await connection.execute(rows)).scalars().all() == [key]  # expired ones deleted
 
 
 async def test_dismiss_refuses_bad_input(client) -> None:
