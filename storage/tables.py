@@ -270,3 +270,18 @@ revoked_tokens = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Index(None, "expires_at"),
 )
+
+# ---- issue 18: matching feedback (migration 0009) ----------------------------------------------
+# A card the user dismissed (POST /api/recommend/dismiss): kind "group" | "partner" (target = the
+# id) or "suggested" (target = the proposal key), hidden until expires_at.
+matching_dismissals = Table(
+    "matching_dismissals",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("target", String(40), primary_key=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    _created(),
+    Index(None, "user_id", "expires_at"),
+    CheckConstraint("kind IN ('group', 'partner', 'suggested')", name="kind_values"),
+)

@@ -18,6 +18,7 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.matching import MatchingService
+from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
 from domain.posts import PostService
 from domain.progress import ProgressService
@@ -157,10 +158,19 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         goals=config.weight_goals,
     )
     embedder = _embedder(app)
-    service = MatchingService(app[UOW], embedder, weights, config.model_wait_seconds)
+    bus = app[PUBLISHER]
+    service = MatchingService(
+        app[UOW],
+        embedder,
+        weights,
+        config.model_wait_seconds,
+        # Who a user must never be shown (blocks, either way): user id -> frozenset of ids.
+        excluded_ids=app[OVERRIDES].get("excluded_ids") or nobody_excluded,
+        publisher=bus,
+        dismiss_days=config.dismiss_days,
+    )
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
-    bus = app[PUBLISHER]
     bus.subscribe(ProfileChanged, service.on_profile_changed)
     bus.subscribe(MembershipChanged, service.on_membership_changed)
     bus.subscribe(MemberRequested, service.on_member_requested)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.notifications import NewNotification, Notification
 from storage.tables import notifications
-from storage.types import utcnow
+from storage.types import new_id, utcnow
 
 
 class SqlNotificationRepository:
@@ -58,3 +58,20 @@ class SqlNotificationRepository:
             .values(read=True)
         )
         return result.rowcount > 0
+
+    async def add_each(self, user_ids: Sequence[int], note: NewNotification) -> list[Notification]:
+        """One notification per user, returned as stored (for NotificationCreated after commit)."""
+        stored = []
+        for user_id in user_ids:
+            row: dict[str, Any] = {
+                "user_id": user_id,
+                "type": note.type,
+                "title": note.title[:200],
+                "message": note.message[:500],
+                "data": note.data,
+                "read": False,
+                "created_at": utcnow(),
+            }
+            result = await self._db.execute(insert(notifications).values(row))
+            stored.append(Notification(id=new_id(result), **row))
+        return stored

@@ -69,6 +69,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/recommend"): Case(everyone(200), {}),
     ("POST", "/api/search"): Case(everyone(200), {"query": "calculus"}),
     ("POST", "/api/search/people"): Case(everyone(200), {"query": "calculus"}),
+    ("POST", "/api/recommend/dismiss"): Case(everyone(200), {"kind": "suggested", "id": "0" * 20}),
+    ("POST", "/api/groups/from-suggestion"): Case(everyone(409), {"key": "0" * 20}),
     ("POST", "/api/groups/create"): Case(everyone(201), {"title": "New", "subject": "Art"}),
     ("GET", "/api/groups/mine"): Case(everyone(200)),
     ("GET", "/api/groups/{group_id}"): Case(everyone(200)),
