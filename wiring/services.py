@@ -19,6 +19,7 @@ from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
+from domain.pins import PinService
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
@@ -39,6 +40,7 @@ from wiring.keys import (
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
+    PINS,
     POSTS,
     PROGRESS,
     PUBLISHER,
@@ -84,6 +86,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
+        mention_filter=None,  # domain/threads.py MentionFilter: who of the mentioned hears of it
     )
     services = Services(
         uow=uow,
@@ -98,6 +101,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         chat=chat,
     )
     _install(app, services)
+    app[PINS] = PinService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
     pruning.cancel()
