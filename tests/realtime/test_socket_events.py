@@ -28,6 +28,7 @@ from wiring.keys import GROUPS, SOCKETIO
 MESSAGE_KEYS = {
     "id", "groupId", "userId", "userName", "content", "messageType", "imageUrl", "clientId",
     "timestamp", "editedAt", "reactions",
+    "replyTo", "mentions",
 }
 EVENTS = [
     "message:send", "message:react", "message:edit", "message:delete", "messages:sync",
