@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import (
@@ -63,6 +63,9 @@ class SendIn(CamelIn):
     )
     image_url: ImageUrl | None = Field(None, validation_alias=AliasChoices("imageUrl", "image_url"))
     client_id: ClientId | None = Field(None, validation_alias=AliasChoices("clientId", "client_id"))
+    upload_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = Field(
+        None, validation_alias=AliasChoices("uploadId", "upload_id")
+    )
 
 
 class ReactIn(CamelIn):
@@ -96,6 +99,7 @@ async def _send(request: web.Request, body: SendIn) -> web.Response:
         body.message_type,
         body.image_url,
         body.client_id,
+        upload_id=body.upload_id,
     )
     message, created = await request.app[CHAT].send(current_user(request).id, new)
     return ok(201 if created else 200, message=message_payload(message))

@@ -25,6 +25,7 @@ class SendPayload(Payload):
     message_type: Literal["text", "image", "announcement"] = "text"
     image_url: ImageUrl | None = None
     client_id: ClientId | None = None
+    upload_id: Id | None = None
 
 
 class ReactPayload(Payload):

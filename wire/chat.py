@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.chat import Message, Reaction
+from domain.uploads import MessageImage
 from wire.times import iso
 
 
@@ -26,4 +27,16 @@ def message_payload(message: Message) -> dict[str, Any]:
         "timestamp": iso(message.created_at),
         "editedAt": iso(message.edited_at),
         "reactions": reactions_payload(message.reactions),
+        "image": image_payload(message.image),
+    }
+
+
+def image_payload(image: MessageImage | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "url": image.url,
+        "thumbnailUrl": image.thumbnail_url,
+        "width": image.width,
+        "height": image.height,
     }

@@ -7,6 +7,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
+from domain.uploads import MessageImage
+from storage.repositories.uploads import SqlUploadRepository, images_by_message
 from storage.tables import group_members, message_reactions, messages, study_groups, users
 from storage.types import new_id, utcnow
 
@@ -41,6 +43,7 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
         await db.execute(_MESSAGE_QUERY.where(messages.c.id.in_(ids)).order_by(messages.c.id))
     ).all()
     reactions = await _reactions_by_message(db, ids)
+    images = await images_by_message(db, [row.id for row in rows if row.message_type == "image"])
     return [
         Message(
             id=row.id,
@@ -54,6 +57,7 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
             created_at=row.created_at,
             edited_at=row.edited_at,
             reactions=tuple(reactions.get(row.id, ())),
+            image=images.get(row.id),
         )
         for row in rows
     ]
@@ -103,7 +107,12 @@ class SqlChatRepository:
         return None if row is None else Author(row.name, row.role, row.status)
 
     async def add(
-        self, user_id: int, user_name: str, new: NewMessage, content: str
+        self,
+        user_id: int,
+        user_name: str,
+        new: NewMessage,
+        content: str,
+        image: MessageImage | None = None,
     ) -> Message | None:
         """Insert and return the stored message, built from the inserted values (a new message
         has no reactions and no edit). None when (group, user, clientId) already exists; that
@@ -126,8 +135,11 @@ class SqlChatRepository:
             result = await self._db.execute(statement, values)
             if result.rowcount == 0:
                 return None
+        message_id = new_id(result)
+        if new.upload_id is not None:
+            await SqlUploadRepository(self._db).attach(message_id, new.upload_id)
         return Message(
-            id=new_id(result),
+            id=message_id,
             group_id=new.group_id,
             user_id=user_id,
             user_name=user_name,
@@ -137,6 +149,7 @@ class SqlChatRepository:
             client_id=new.client_id,
             created_at=created_at,
             edited_at=None,
+            image=image,
         )
 
     async def get(self, message_id: int) -> Message | None:
