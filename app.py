@@ -23,6 +23,7 @@ from api import (
     notifications,
     openapi,
     progress,
+    uploads,
     users,
 )
 from api.addresses import client_address
@@ -48,6 +49,7 @@ from wiring.keys import (
 )
 from wiring.realtime import attach_socket_server, realtime_context
 from wiring.services import matching_context, services_context
+from wiring.uploads import uploads_context
 
 log = logging.getLogger("studysync.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -62,6 +64,7 @@ ROUTE_TABLES = [
     chat.routes,
     group_sessions.routes,
     progress.routes,
+    uploads.routes,
 ]
 
 
@@ -84,6 +87,7 @@ def create_app(
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
     app.cleanup_ctx.extend([_storage, _redis, services_context, matching_context, realtime_context])
+    app.cleanup_ctx.append(uploads_context)
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)

@@ -42,6 +42,11 @@ SECTION_ENV_OVERRIDES = {
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
     "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
+    "UPLOADS_DIR": ("uploads", "dir"),
+    "UPLOADS_MAX_BYTES": ("uploads", "max_bytes"),
+    "UPLOADS_MAX_PIXELS": ("uploads", "max_pixels"),
+    "UPLOADS_QUOTA_MB": ("uploads", "quota_mb"),
+    "UPLOADS_S3_URL": ("uploads", "s3_url"),
 }
 
 
@@ -132,6 +137,34 @@ class AccountsSettings:
 
 
 @dataclass(frozen=True)
+class UploadsSettings:
+    dir: str = "var/uploads/"  # the local blob store; relative paths are under the checkout
+    max_bytes: int = 10 * 1024 * 1024  # per upload, refused while streaming (413)
+    max_pixels: int = 40_000_000  # width x height (x frames): more is a bomb (422)
+    quota_mb: int = 500  # stored bytes (images + thumbnails) per user (409)
+    s3_url: str = ""  # future: an S3-compatible bucket; not built yet (refused when set)
+    workers: int = 2  # threads decoding and re-encoding images off the event loop
+
+    def __post_init__(self) -> None:
+        if self.s3_url:
+            raise ValueError(
+                "s3_url is not supported yet (future work, docs/chat.md): leave it empty "
+                "to store uploads in [uploads] dir"
+            )
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.quota_mb < 0 or self.workers < 1:
+            raise ValueError("max_bytes, max_pixels and workers must be positive, quota_mb >= 0")
+
+    @property
+    def path(self) -> Path:
+        root = Path(self.dir)
+        return root if root.is_absolute() else PROJECT_DIR / root
+
+    @property
+    def quota_bytes(self) -> int:
+        return self.quota_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "127.0.0.1"
@@ -154,6 +187,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    uploads: UploadsSettings = field(default_factory=UploadsSettings)
 
     @property
     def is_production(self) -> bool:
@@ -170,6 +204,7 @@ _SECTIONS: dict[str, Any] = {
     "http": HttpSettings,
     "auth": AuthSettings,
     "accounts": AccountsSettings,
+    "uploads": UploadsSettings,
 }
 
 

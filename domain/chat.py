@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
 from domain.threads import MentionFilter, ReplyRef, check_mentions, check_reply, notify_mentions
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
+from domain.uploads import MessageImage, attachable_upload
 
 MESSAGE_TYPES = ("text", "image", "announcement")
 # api-realtime.md says 16 bytes, but a family (25 bytes), a tag flag such as England's (28) or a
@@ -56,6 +57,7 @@ class Message:
     reactions: tuple[Reaction, ...] = ()
     reply_to: ReplyRef | None = None
     mentions: tuple[int, ...] = ()
+    image: MessageImage | None = None  # an uploaded image (sent with uploadId)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class NewMessage:
     client_id: str | None = None
     reply_to: int | None = None
     mentions: tuple[int, ...] = ()
+    upload_id: int | None = None
 
 
 def is_single_emoji(text: str) -> bool:
@@ -106,12 +109,24 @@ def validate_image_url(url: str) -> str:
     return url
 
 
-def validate_content(content: str, message_type: str, image_url: str | None, max_chars: int) -> str:
+def validate_content(
+    content: str,
+    message_type: str,
+    image_url: str | None,
+    max_chars: int,
+    upload_id: int | None = None,
+) -> str:
     content = content.strip()
     if message_type not in MESSAGE_TYPES:
         raise InvalidInput("Unknown message type", {"messageType": f"one of {MESSAGE_TYPES}"})
+    if upload_id is not None and message_type != "image":
+        raise InvalidInput(
+            "An uploadId is accepted only on image messages",
+            {"uploadId": "allowed only when messageType is image"},
+        )
     if message_type == "image":
-        validate_image_url(image_url or "")
+        if upload_id is None or image_url is not None:
+            validate_image_url(image_url or "")
     elif image_url is not None:
         raise InvalidInput(
             "An imageUrl is accepted only on image messages",
@@ -188,7 +203,9 @@ class ChatService:
         for nothing. Per send: one query for the author's membership and name, one INSERT (a
         repeated clientId is skipped by the unique constraint), and no re-read: the stored
         message is built from what was inserted."""
-        content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
+        content = validate_content(
+            new.content, new.message_type, new.image_url, self.max_chars, new.upload_id
+        )
         rate_key = f"send:{user_id}"
         rate = await self._sends.reserve(rate_key, self._sends_per_minute)
         if not rate.granted and not new.client_id:  # nothing stored to answer with: refuse now
@@ -288,7 +305,11 @@ class ChatService:
             raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
         reply = await check_reply(uow, new.group_id, new.reply_to)
         mentions = await check_mentions(uow, new.group_id, new.mentions)
-        message = await uow.chat.add(user_id, author.name, new, pending.content)
+        image = None
+        if new.upload_id is not None:
+            image = (await attachable_upload(uow, user_id, new.upload_id)).as_message_image()
+            new = replace(new, image_url=image.url)
+        message = await uow.chat.add(user_id, author.name, new, pending.content, image)
         if message is None:
             return None
         if reply is not None or mentions:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from domain.models import Credentials, NewUser, User
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the records' modules hold the services, which import these 
         UserProgress,
     )
     from domain.threads import Parent, ReplyRef
+    from domain.uploads import MessageImage, NewUpload, Upload
 
 
 class UserRepository(Protocol):
@@ -97,7 +99,12 @@ class ChatRepository(Protocol):
     async def lock_groups(self, group_ids: Collection[int]) -> None: ...
     async def author(self, group_id: int, user_id: int) -> Author | None: ...
     async def add(
-        self, user_id: int, user_name: str, new: NewMessage, content: str
+        self,
+        user_id: int,
+        user_name: str,
+        new: NewMessage,
+        content: str,
+        image: MessageImage | None = None,
     ) -> Message | None: ...
     async def get(self, message_id: int) -> Message | None: ...
     async def by_client_id(self, group_id: int, user_id: int, client_id: str) -> Message | None: ...
@@ -265,6 +272,8 @@ class UnitOfWork(Protocol):
     def focus_sessions(self) -> FocusSessionRepository: ...
     @property
     def posts(self) -> PostRepository: ...
+    @property
+    def uploads(self) -> UploadRepository: ...
 
     async def commit(self) -> None: ...
 
@@ -284,3 +293,48 @@ class UnitOfWorkFactory(Protocol):
 
 class Publisher(Protocol):
     async def publish(self, *events: object) -> None: ...
+
+
+# ---- uploads (issue 16) -------------------------------------------------------------------
+
+
+class UploadRepository(Protocol):
+    async def lock_owner(self, user_id: int) -> None: ...
+    async def used_bytes(self, user_id: int) -> int: ...
+    async def add(self, new: NewUpload) -> Upload: ...
+    async def get(self, upload_id: int) -> Upload | None: ...
+    async def content_type_of(self, key: str) -> str | None: ...
+
+
+class EncodedImage(Protocol):
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+
+
+class CleanImage(Protocol):
+    @property
+    def image(self) -> EncodedImage: ...
+    @property
+    def thumbnail(self) -> EncodedImage: ...
+
+
+class ImageCleaner(Protocol):
+    """Recognises an image by its bytes and re-encodes it without metadata, off the event
+    loop. Raises UnsupportedMedia (not an accepted format) or InvalidInput (too many pixels,
+    does not decode)."""
+
+    async def process(self, data: bytes) -> CleanImage: ...
+
+
+class BlobStore(Protocol):
+    """Bytes under keys the store generates (random, unguessable)."""
+
+    async def put(self, data: bytes) -> str: ...
+    async def delete(self, key: str) -> bool: ...
+    def open_path(self, key: str) -> Path | None: ...

@@ -245,6 +245,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             data.client_id,
             data.reply_to,
             tuple(data.mentions),
+            upload_id=data.upload_id,
         )
         message, _created = await self.chat.send(user_id, new)
         return {"message": message_payload(message)}

@@ -28,6 +28,7 @@ from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.revocations import SqlRevocationRepository
 from storage.repositories.threads import SqlThreadRepository
+from storage.repositories.uploads import SqlUploadRepository
 from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
@@ -143,6 +144,10 @@ class SqlUnitOfWork:
     @cached_property
     def posts(self) -> SqlPostRepository:
         return SqlPostRepository(self._open_connection())
+
+    @cached_property
+    def uploads(self) -> SqlUploadRepository:
+        return SqlUploadRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.chat import Message, Reaction
 from domain.threads import ReplyRef
+from domain.uploads import MessageImage
 from wire.times import iso
 
 
@@ -29,6 +30,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "reactions": reactions_payload(message.reactions),
         "replyTo": reply_payload(message.reply_to),
         "mentions": list(message.mentions),
+        "image": image_payload(message.image),
     }
 
 
@@ -41,4 +43,15 @@ def reply_payload(reply: ReplyRef | None) -> dict[str, Any] | None:
         "userName": reply.user_name,
         "excerpt": reply.excerpt,
         "deleted": reply.deleted,
+    }
+
+
+def image_payload(image: MessageImage | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "url": image.url,
+        "thumbnailUrl": image.thumbnail_url,
+        "width": image.width,
+        "height": image.height,
     }

@@ -25,6 +25,7 @@ from domain.ports import ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.stats import StatsService
+from domain.uploads import UploadService
 from domain.users import UserService
 from settings import Settings
 
@@ -71,3 +72,4 @@ OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, s
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 SERVICES = web.AppKey("services", Services)
+UPLOADS = web.AppKey("uploads", UploadService)

@@ -7,7 +7,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
+from domain.uploads import MessageImage
 from storage.repositories.thread_rows import mentions_by_message, replies_by_message
+from storage.repositories.uploads import SqlUploadRepository, images_by_message
 from storage.tables import group_members, message_reactions, messages, study_groups, users
 from storage.types import new_id, utcnow
 
@@ -45,6 +47,7 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
     reactions = await _reactions_by_message(db, ids)
     replies = await replies_by_message(db, ids)
     mentions = await mentions_by_message(db, ids)
+    images = await images_by_message(db, [row.id for row in rows if row.message_type == "image"])
     return [
         Message(
             id=row.id,
@@ -60,6 +63,7 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
             reactions=tuple(reactions.get(row.id, ())),
             reply_to=replies.get(row.id),
             mentions=mentions.get(row.id, ()),
+            image=images.get(row.id),
         )
         for row in rows
     ]
@@ -109,7 +113,12 @@ class SqlChatRepository:
         return None if row is None else Author(row.name, row.role, row.status)
 
     async def add(
-        self, user_id: int, user_name: str, new: NewMessage, content: str
+        self,
+        user_id: int,
+        user_name: str,
+        new: NewMessage,
+        content: str,
+        image: MessageImage | None = None,
     ) -> Message | None:
         """Insert and return the stored message, built from the inserted values (a new message
         has no reactions and no edit). None when (group, user, clientId) already exists; that
@@ -132,8 +141,11 @@ class SqlChatRepository:
             result = await self._db.execute(statement, values)
             if result.rowcount == 0:
                 return None
+        message_id = new_id(result)
+        if new.upload_id is not None:
+            await SqlUploadRepository(self._db).attach(message_id, new.upload_id)
         return Message(
-            id=new_id(result),
+            id=message_id,
             group_id=new.group_id,
             user_id=user_id,
             user_name=user_name,
@@ -143,6 +155,7 @@ class SqlChatRepository:
             client_id=new.client_id,
             created_at=created_at,
             edited_at=None,
+            image=image,
         )
 
     async def get(self, message_id: int) -> Message | None:
