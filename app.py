@@ -20,9 +20,11 @@ from api import (
     groups,
     health,
     matching,
+    moderation,
     notifications,
     openapi,
     progress,
+    push,
     users,
 )
 from api.addresses import client_address
@@ -47,6 +49,7 @@ from wiring.keys import (
     UOW,
 )
 from wiring.realtime import attach_socket_server, realtime_context
+from wiring.safety import safety_context
 from wiring.services import matching_context, services_context
 
 log = logging.getLogger("studysync.app")
@@ -55,6 +58,8 @@ ROUTE_TABLES = [
     health.routes,
     openapi.routes,
     accounts.routes,
+    moderation.routes,  # before users: /api/users/blocked is not /api/users/{user_id}
+    push.routes,
     users.routes,
     notifications.routes,
     matching.routes,
@@ -83,7 +88,9 @@ def create_app(
     app[ENDPOINTS] = []
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
-    app.cleanup_ctx.extend([_storage, _redis, services_context, matching_context, realtime_context])
+    app.cleanup_ctx.extend(
+        [_storage, _redis, services_context, matching_context, realtime_context, safety_context]
+    )
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)

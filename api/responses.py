@@ -31,6 +31,7 @@ class ChatMessageOut(CamelOut):
     timestamp: datetime
     edited_at: datetime | None
     reactions: list[ReactionOut]
+    hidden_by_block: bool | None = None  # present (true) only when the viewer blocked the author
 
 
 class MemberOut(CamelOut):

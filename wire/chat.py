@@ -14,7 +14,7 @@ def reactions_payload(reactions: Iterable[Reaction]) -> list[dict[str, Any]]:
 
 
 def message_payload(message: Message) -> dict[str, Any]:
-    return {
+    payload = {
         "id": message.id,
         "groupId": message.group_id,
         "userId": message.user_id,
@@ -27,3 +27,6 @@ def message_payload(message: Message) -> dict[str, Any]:
         "editedAt": iso(message.edited_at),
         "reactions": reactions_payload(message.reactions),
     }
+    if message.hidden_by_block:  # only in the blocker's own history (issue 17)
+        payload["hiddenByBlock"] = True
+    return payload
