@@ -20,9 +20,11 @@ from api import (
     groups,
     health,
     matching,
+    moderation,
     notifications,
     openapi,
     progress,
+    push,
     uploads,
     users,
 )
@@ -48,6 +50,7 @@ from wiring.keys import (
     UOW,
 )
 from wiring.realtime import attach_socket_server, realtime_context
+from wiring.safety import safety_context
 from wiring.services import matching_context, services_context
 from wiring.uploads import uploads_context
 
@@ -57,6 +60,8 @@ ROUTE_TABLES = [
     health.routes,
     openapi.routes,
     accounts.routes,
+    moderation.routes,  # before users: /api/users/blocked is not /api/users/{user_id}
+    push.routes,
     users.routes,
     notifications.routes,
     matching.routes,
@@ -86,7 +91,9 @@ def create_app(
     app[ENDPOINTS] = []
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
-    app.cleanup_ctx.extend([_storage, _redis, services_context, matching_context, realtime_context])
+    app.cleanup_ctx.extend(
+        [_storage, _redis, services_context, matching_context, realtime_context, safety_context]
+    )
     app.cleanup_ctx.append(uploads_context)
     for table in ROUTE_TABLES:
         table.install(app)

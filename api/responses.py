@@ -51,6 +51,7 @@ class ChatMessageOut(CamelOut):
     image: MessageImageOut | None = Field(
         description="An uploaded image (the message was sent with uploadId), else null"
     )
+    hidden_by_block: bool | None = None  # present (true) only when the viewer blocked the author
 
 
 class MemberOut(CamelOut):

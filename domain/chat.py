@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import emoji
@@ -20,6 +20,7 @@ from domain.events import (
     ReactionsChanged,
 )
 from domain.groups import GroupService
+from domain.moderation_rules import Muted, mark_blocked
 from domain.notifications import Notification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
@@ -58,6 +59,7 @@ class Message:
     reply_to: ReplyRef | None = None
     mentions: tuple[int, ...] = ()
     image: MessageImage | None = None  # an uploaded image (sent with uploadId)
+    hidden_by_block: bool = False  # the viewer blocked the author (issue 17)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Author:
     name: str
     role: str
     status: str
+    muted_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class NewMessage:
     reply_to: int | None = None
     mentions: tuple[int, ...] = ()
     upload_id: int | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def is_single_emoji(text: str) -> bool:
@@ -294,6 +301,8 @@ class ChatService:
         if author is None or author.status != "active":
             await GroupService.active_membership(uow, user_id, new.group_id)  # names why
             raise Forbidden("Only active members of this group can do that")
+        if author.muted_until is not None and author.muted_until > utc_now():
+            raise Muted(author.muted_until)
         if new.message_type == "announcement" and author.role != "leader":
             raise Forbidden("Only the group leader can post announcements")
         if not pending.rate.granted:
@@ -325,7 +334,9 @@ class ChatService:
         wait in a short queue, then RateLimited)."""
         async with self.history_reads.slot(user_id), self._uow() as uow:
             await GroupService.active_membership(uow, user_id, group_id)
-            return await uow.chat.page(group_id, after, before, limit)
+            page, has_more = await uow.chat.page(group_id, after, before, limit)
+            blocked = await uow.blocks.blocked_ids(user_id)
+        return mark_blocked(page, blocked), has_more
 
     async def _own_message(self, uow: UnitOfWork, user_id: int, message_id: int) -> Message:
         message = await uow.chat.get(message_id)

@@ -231,7 +231,8 @@ class ChatNamespace(socketio.AsyncNamespace):
                 "invalid_input", "The payload has invalid fields", _validation_details(error)
             )
         except DomainError as error:
-            return error_ack(error.code, error.message, error.details)
+            code = getattr(error, "ack_code", error.code)  # a mute acks as `forbidden`
+            return error_ack(code, error.message, error.details)
         except Exception:
             log.exception("event handler failed")
             return error_ack("internal_error", "Something went wrong on our side")

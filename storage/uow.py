@@ -23,9 +23,11 @@ from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
+from storage.repositories.moderation import SqlBlockRepository, SqlModerationRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.push import SqlPushRepository
 from storage.repositories.revocations import SqlRevocationRepository
 from storage.repositories.threads import SqlThreadRepository
 from storage.repositories.uploads import SqlUploadRepository
@@ -148,6 +150,19 @@ class SqlUnitOfWork:
     @cached_property
     def uploads(self) -> SqlUploadRepository:
         return SqlUploadRepository(self._open_connection())
+
+    # issue 17: moderation and push
+    @cached_property
+    def blocks(self) -> SqlBlockRepository:
+        return SqlBlockRepository(self._open_connection())
+
+    @cached_property
+    def moderation(self) -> SqlModerationRepository:
+        return SqlModerationRepository(self._open_connection())
+
+    @cached_property
+    def push(self) -> SqlPushRepository:
+        return SqlPushRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None

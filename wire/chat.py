@@ -16,7 +16,7 @@ def reactions_payload(reactions: Iterable[Reaction]) -> list[dict[str, Any]]:
 
 
 def message_payload(message: Message) -> dict[str, Any]:
-    return {
+    payload = {
         "id": message.id,
         "groupId": message.group_id,
         "userId": message.user_id,
@@ -32,6 +32,9 @@ def message_payload(message: Message) -> dict[str, Any]:
         "mentions": list(message.mentions),
         "image": image_payload(message.image),
     }
+    if message.hidden_by_block:  # only in the blocker's own history (issue 17)
+        payload["hiddenByBlock"] = True
+    return payload
 
 
 def reply_payload(reply: ReplyRef | None) -> dict[str, Any] | None:

@@ -19,11 +19,13 @@ from domain.chat import ChatService
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
+from domain.moderation import ModerationService
 from domain.notifications import NotificationService
 from domain.pins import PinService
 from domain.ports import ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
+from domain.push import PushService
 from domain.stats import StatsService
 from domain.uploads import UploadService
 from domain.users import UserService
@@ -73,3 +75,14 @@ MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 SERVICES = web.AppKey("services", Services)
 UPLOADS = web.AppKey("uploads", UploadService)
+
+
+# ---- issue 17: moderation and push (built in wiring/safety.py) ------------------------------
+
+MODERATION = web.AppKey("moderation", ModerationService)
+PUSH = web.AppKey("push", PushService)
+VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
+# The realtime part's presence store (who has a socket open on any worker): push reads it.
+PRESENCE: web.AppKey[Any] = web.AppKey("presence")
+# () -> awaitable: wait until queued pushes are handled (tests and the latency script)
+PUSH_DRAIN: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("push_drain")

@@ -10,14 +10,29 @@ from domain.chat import Author, Message, NewMessage, Reaction
 from domain.uploads import MessageImage
 from storage.repositories.thread_rows import mentions_by_message, replies_by_message
 from storage.repositories.uploads import SqlUploadRepository, images_by_message
-from storage.tables import group_members, message_reactions, messages, study_groups, users
+from storage.tables import (
+    group_members,
+    group_mutes,
+    message_holds,
+    message_reactions,
+    messages,
+    study_groups,
+    users,
+)
 from storage.types import new_id, utcnow
 
 # The send path's statements are built once: constructing and cache-keying a fresh statement
 # object per message costs more CPU than the round trip to the database.
+# The mute (issue 17) rides along on the same unique (group, user) key: no extra round trip.
 _AUTHOR_QUERY = (
-    select(users.c.name, group_members.c.role, group_members.c.status)
-    .select_from(group_members.join(users, users.c.id == group_members.c.user_id))
+    select(users.c.name, group_members.c.role, group_members.c.status, group_mutes.c.until)
+    .select_from(
+        group_members.join(users, users.c.id == group_members.c.user_id).outerjoin(
+            group_mutes,
+            (group_mutes.c.group_id == group_members.c.group_id)
+            & (group_mutes.c.user_id == group_members.c.user_id),
+        )
+    )
     .where(group_members.c.group_id == bindparam("g"), group_members.c.user_id == bindparam("u"))
 )
 _INSERT_MESSAGE = insert(messages)
@@ -110,7 +125,7 @@ class SqlChatRepository:
     async def author(self, group_id: int, user_id: int) -> Author | None:
         """The sender's name and membership of the group, in one query (None: not a member)."""
         row = (await self._db.execute(_AUTHOR_QUERY, {"g": group_id, "u": user_id})).first()
-        return None if row is None else Author(row.name, row.role, row.status)
+        return None if row is None else Author(row.name, row.role, row.status, row.until)
 
     async def add(
         self,
@@ -174,7 +189,13 @@ class SqlChatRepository:
     async def page(
         self, group_id: int, after: int | None, before: int | None, limit: int
     ) -> tuple[list[Message], bool]:
-        query = select(messages.c.id).where(messages.c.group_id == group_id).limit(limit + 1)
+        # Messages held for review (issue 17) are left out of every history page.
+        held = select(message_holds.c.message_id).where(message_holds.c.message_id == messages.c.id)
+        query = (
+            select(messages.c.id)
+            .where(messages.c.group_id == group_id, ~held.exists())
+            .limit(limit + 1)
+        )
         if after is not None:
             query = query.where(messages.c.id > after).order_by(messages.c.id)
         else:
