@@ -46,6 +46,7 @@ from wiring.keys import (
     SETTINGS,
     UOW,
 )
+from wiring.mail import mail_context
 from wiring.realtime import attach_socket_server, realtime_context
 from wiring.services import matching_context, services_context
 
@@ -83,7 +84,9 @@ def create_app(
     app[ENDPOINTS] = []
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
-    app.cleanup_ctx.extend([_storage, _redis, services_context, matching_context, realtime_context])
+    app.cleanup_ctx.extend(
+        [_storage, _redis, mail_context, services_context, matching_context, realtime_context]
+    )
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)

@@ -20,7 +20,7 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
-from domain.ports import ChangeFeed, UnitOfWorkFactory
+from domain.ports import AccountMail, ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.stats import StatsService
@@ -69,3 +69,4 @@ OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, s
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 SERVICES = web.AppKey("services", Services)
+ACCOUNT_MAIL = web.AppKey("account_mail", AccountMail)  # wiring/mail.py; the domain's mail port
