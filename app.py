@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 
 from api import (
+    account_lifecycle,
     accounts,
     chat,
     group_sessions,
@@ -56,6 +57,7 @@ ROUTE_TABLES = [
     health.routes,
     openapi.routes,
     accounts.routes,
+    account_lifecycle.routes,
     users.routes,
     notifications.routes,
     matching.routes,

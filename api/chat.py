@@ -21,7 +21,7 @@ from domain.chat import NewMessage
 from wire.chat import message_payload, reactions_payload
 from wiring.keys import CHAT
 
-routes = Routes("chat", errors=(403, 404, 429))
+routes = Routes("chat", errors=(403, 404, 429), verified_email=True)
 
 
 class HistoryOut(Success):

@@ -14,8 +14,10 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.accounts import AccountService
 from domain.bus import EventBus
 from domain.chat import ChatService
+from domain.deletion import AccountDeletion
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
@@ -69,4 +71,6 @@ OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, s
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 SERVICES = web.AppKey("services", Services)
+ACCOUNTS = web.AppKey("accounts", AccountService)  # verification, reset, password change
+DELETION = web.AppKey("deletion", AccountDeletion)  # account deletion and export
 ACCOUNT_MAIL = web.AppKey("account_mail", AccountMail)  # wiring/mail.py; the domain's mail port
