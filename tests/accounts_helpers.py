@@ -11,7 +11,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-_CODE = re.compile(r"^Code: (\S+)$", re.MULTILINE)
+_CODE = re.compile(r"^Code: ([A-Za-z0-9_-]+)", re.MULTILINE)
 
 
 def parse_mail(raw: bytes) -> EmailMessage:
