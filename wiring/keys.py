@@ -22,6 +22,7 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
+from domain.pins import PinService
 from domain.ports import AccountMail, ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
@@ -58,6 +59,7 @@ NOTIFICATIONS = web.AppKey("notifications", NotificationService)
 MATCHING = web.AppKey("matching", MatchingService)
 GROUPS = web.AppKey("groups", GroupService)
 CHAT = web.AppKey("chat", ChatService)
+PINS = web.AppKey("pins", PinService)
 GROUP_SESSIONS = web.AppKey("group_sessions", GroupSessionService)
 USERS = web.AppKey("users", UserService)
 PROGRESS = web.AppKey("progress", ProgressService)

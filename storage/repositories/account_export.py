@@ -19,6 +19,9 @@ from storage.tables import (
     focus_sessions,
     group_members,
     group_sessions,
+    matching_dismissals,
+    message_mentions,
+    message_pins,
     message_reactions,
     messages,
     notifications,
@@ -67,4 +70,7 @@ EXPORT_SECTIONS: dict[str, ExportSection] = {
     "posts": rows_where(posts.c.user_id),
     "sign_ins": rows_where(refresh_tokens.c.user_id, omit=_SECRETS),
     "mail_tokens": rows_where(account_tokens.c.user_id, omit=_SECRETS),
+    "mentions": rows_where(message_mentions.c.user_id),  # messages that mention the user
+    "pins": rows_where(message_pins.c.pinned_by),
+    "matching_dismissals": rows_where(matching_dismissals.c.user_id),
 }
