@@ -106,7 +106,8 @@ class AccountService:
     async def reset_password(self, token: str, password: str, address: str) -> SignedIn:
         await self._reserve_reset_request(address)
         password_hash = await self._hasher.hash(password)
-        async with self._uow() as uow:
+
+        async def work(uow: UnitOfWork) -> tuple[int, SignedIn, list[IssuedAccess]]:
             user_id = await self._mail.use(uow, RESET, token)
             if user_id is None:
                 raise InvalidInput(
@@ -118,6 +119,9 @@ class AccountService:
             # The link came by mail: following it proves the address too.
             await uow.account_data.mark_verified(user_id, self._mail.clock())
             await uow.commit()
+            return user_id, signed_in, revoked
+
+        user_id, signed_in, revoked = await self._uow.run(work)
         await self._announce_revoked(user_id, revoked)
         return signed_in
 

@@ -55,28 +55,40 @@ class SignInTokens:
         return SignedIn(user, token, refresh)
 
     async def refresh(self, refresh_token: str) -> SignedIn:
+        """Run as one retried transaction: two parallel refreshes of one token can deadlock on
+        MariaDB (the winner's insert against the loser's wait); the retry then sees the spent
+        token like any later reuse."""
         hashed = secret_hash(refresh_token)
-        async with self._uow() as uow:
-            now = self._clock()
-            spent = await uow.account_tokens.spend_refresh(hashed, now)
-            record = await uow.account_tokens.refresh_by_hash(hashed)
-            if record is None:
-                raise Unauthorized("Invalid refresh token")
-            if not spent:
-                if record.spent_at is None or record.revoked_at is not None:
-                    raise _dead(record.revoked_at is not None)
-                revoked = await self.revoke(uow, record.user_id, record.family_id)
-                await uow.commit()
-                await self.announce(record.user_id, revoked)
-                raise TokenReused(
-                    "This refresh token was used before: every session of this sign-in is "
-                    "revoked; sign in again"
-                )
-            user = await uow.users.get(record.user_id)
-            if user is None:
-                raise Unauthorized("Invalid refresh token")
-            signed_in = await self.issue(uow, user, record.family_id)
+        outcome = await self._uow.run(lambda uow: self._rotate(uow, hashed))
+        if isinstance(outcome, SignedIn):
+            return outcome
+        user_id, revoked = outcome
+        await self.announce(user_id, revoked)
+        raise TokenReused(
+            "This refresh token was used before: every session of this sign-in is revoked; "
+            "sign in again"
+        )
+
+    async def _rotate(
+        self, uow: UnitOfWork, hashed: str
+    ) -> SignedIn | tuple[int, list[IssuedAccess]]:
+        """The next tokens, or (user id, revoked access tokens) when the token was reused."""
+        now = self._clock()
+        spent = await uow.account_tokens.spend_refresh(hashed, now)
+        record = await uow.account_tokens.refresh_by_hash(hashed)
+        if record is None:
+            raise Unauthorized("Invalid refresh token")
+        if not spent:
+            if record.spent_at is None or record.revoked_at is not None:
+                raise _dead(record.revoked_at is not None)
+            revoked = await self.revoke(uow, record.user_id, record.family_id)
             await uow.commit()
+            return record.user_id, revoked
+        user = await uow.users.get(record.user_id)
+        if user is None:
+            raise Unauthorized("Invalid refresh token")
+        signed_in = await self.issue(uow, user, record.family_id)
+        await uow.commit()
         return signed_in
 
     async def revoke(
