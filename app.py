@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 
 from api import (
+    account_lifecycle,
     accounts,
     chat,
     group_sessions,
@@ -49,6 +50,7 @@ from wiring.keys import (
     SETTINGS,
     UOW,
 )
+from wiring.mail import mail_context
 from wiring.realtime import attach_socket_server, realtime_context
 from wiring.safety import safety_context
 from wiring.services import matching_context, services_context
@@ -62,6 +64,7 @@ ROUTE_TABLES = [
     accounts.routes,
     moderation.routes,  # before users: /api/users/blocked is not /api/users/{user_id}
     push.routes,
+    account_lifecycle.routes,
     users.routes,
     notifications.routes,
     matching.routes,
@@ -92,7 +95,15 @@ def create_app(
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
     app.cleanup_ctx.extend(
-        [_storage, _redis, services_context, matching_context, realtime_context, safety_context]
+        [
+            _storage,
+            _redis,
+            mail_context,
+            services_context,
+            matching_context,
+            realtime_context,
+            safety_context,
+        ]
     )
     app.cleanup_ctx.append(uploads_context)
     for table in ROUTE_TABLES:

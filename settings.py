@@ -62,12 +62,19 @@ SECTION_ENV_OVERRIDES = {
     "APNS_TEAM_ID": ("push", "apns_team_id"),
     "APNS_TOPIC": ("push", "apns_topic"),
     "APNS_BASE_URL": ("push", "apns_base_url"),
+    "SMTP_URL": ("email", "smtp_url"),
+    "EMAIL_FROM": ("email", "from"),
+    "PUBLIC_URL": ("email", "public_url"),
+    "OUTBOX_DIR": ("email", "outbox_dir"),
 }
 
 
 # The drivers storage/engine.py configures; anything else fails later with a driver traceback.
 DATABASE_SCHEMES = ("sqlite+aiosqlite", "mysql+asyncmy")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+# TOML keys that are Python keywords: (section, key in the file) -> field name.
+KEY_ALIASES = {("email", "from"): "from_address"}
 ENVIRONMENTS = ("development", "production")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -139,16 +146,52 @@ class HttpSettings:
 class AuthSettings:
     hash_concurrency: int = 2  # bcrypt hashes running at once (a dedicated thread pool)
     hash_queue: int = 64  # bcrypt jobs allowed to wait; beyond that 503 busy + Retry-After
+    refresh_days: float = 30.0  # lifetime of a refresh token (each refresh issues a new one)
 
     def __post_init__(self) -> None:
         if self.hash_concurrency < 1 or self.hash_queue < 0:
             raise ValueError("hash_concurrency must be at least 1 and hash_queue at least 0")
+        if self.refresh_days <= 0:
+            raise ValueError("refresh_days must be positive")
 
 
 @dataclass(frozen=True)
 class AccountsSettings:
     admins: tuple[str, ...] = ()  # emails of the accounts allowed on admin routes
     require_verified_email: bool = False
+    resend_per_hour: int = 3  # verification mails a user may ask for again
+    reset_mails_per_hour: int = 3  # reset mails per email address ...
+    reset_requests_per_hour: int = 20  # ... and forgot/reset requests per client address
+    password_failures: int = 5  # wrong current passwords (change, delete) per user ...
+    password_window_seconds: int = 900  # ... in this window, then 429
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp_url: str = ""  # empty: mail is written as .eml files to outbox_dir
+    from_address: str = "StudySync <no-reply@studysync.invalid>"
+    public_url: str = "http://127.0.0.1:5000"  # the base of links in mail
+    outbox_dir: str = "var/outbox"  # relative paths are inside the checkout
+    verify_hours: float = 48.0
+    reset_minutes: float = 60.0
+
+    def __post_init__(self) -> None:
+        # A typo must stop the start, not fail every mail later.
+        if self.smtp_url and (
+            _scheme(self.smtp_url) not in SMTP_SCHEMES or not urlsplit(self.smtp_url).hostname
+        ):
+            raise ValueError(
+                "smtp_url must look like smtp://host:port, smtps://user:pass@host:465 or "
+                "smtp+starttls://user:pass@host:587"
+            )
+        if _scheme(self.public_url) not in ("http", "https"):
+            raise ValueError(f"public_url must be an http(s) URL, got {self.public_url!r}")
+        if self.verify_hours <= 0 or self.reset_minutes <= 0:
+            raise ValueError("verify_hours and reset_minutes must be positive")
+
+    def outbox_path(self) -> Path:
+        path = Path(self.outbox_dir)
+        return path if path.is_absolute() else PROJECT_DIR / path
 
 
 @dataclass(frozen=True)
@@ -232,6 +275,7 @@ class Settings:
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def is_production(self) -> bool:
@@ -250,6 +294,7 @@ _SECTIONS: dict[str, Any] = {
     "accounts": AccountsSettings,
     "uploads": UploadsSettings,
     "push": PushSettings,
+    "email": EmailSettings,
 }
 
 
@@ -307,6 +352,8 @@ def _section(name: str, raw: Any, from_env: set[str]) -> Any:
     kind = _SECTIONS[name]
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] must be a table, got {_shown(raw)}")
+    raw = {KEY_ALIASES.get((name, key), key): value for key, value in raw.items()}
+    from_env = {KEY_ALIASES.get((name, key), key) for key in from_env}
     types = {f.name: str(f.type) for f in fields(kind)}
     unknown = sorted(set(raw) - set(types))
     if unknown:

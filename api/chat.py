@@ -22,7 +22,7 @@ from domain.threads import MAX_MENTIONS
 from wire.chat import message_payload, reactions_payload
 from wiring.keys import CHAT, PINS
 
-routes = Routes("chat", errors=(403, 404, 429))
+routes = Routes("chat", errors=(403, 404, 429), verified_email=True)
 
 
 class HistoryOut(Success):

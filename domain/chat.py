@@ -47,7 +47,7 @@ class Reaction:
 class Message:
     id: int
     group_id: int
-    user_id: int
+    user_id: int | None  # None: the author deleted their account ("Deleted user")
     user_name: str
     content: str
     message_type: str

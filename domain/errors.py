@@ -26,6 +26,18 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class EmailUnverified(Forbidden):
+    """[accounts] require_verified_email is on and the caller has not verified their email."""
+
+    code = "email_unverified"
+
+
+class TokenReused(Unauthorized):
+    """A spent refresh token came back: its whole family has been revoked."""
+
+    code = "token_reused"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

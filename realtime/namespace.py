@@ -97,6 +97,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         try:
             token = token_from(environ, auth)
             user = await self.users.authenticate(token)
+            self.users.check_verified(user)
             first = await self._reserve_connection(user.id, sid)
         except DomainError as error:
             raise _refusal(error) from None

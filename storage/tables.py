@@ -80,7 +80,11 @@ users = Table(
     ),
     _created(),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("email_verified_at", UTCDateTime(), nullable=True),  # 0004: verified .edu ownership
     CheckConstraint("performance_level BETWEEN 1 AND 5", name="performance_range"),
+    # 0004: AUTOINCREMENT on SQLite, so a deleted account's id is never handed out again
+    # (InnoDB keeps its counter across restarts since MariaDB 10.2.4).
+    sqlite_autoincrement=True,
 )
 
 user_embeddings = Table(
@@ -136,7 +140,8 @@ messages = Table(
     metadata,
     _id(),  # auto-increment: ids sort in creation order, which makes them the history cursor
     _fk("group_id", "study_groups.id"),
-    _fk("user_id", "users.id"),
+    # 0004: NULL once the author deleted their account ("Deleted user"); see domain/accounts.py.
+    _fk("user_id", "users.id", ondelete="SET NULL", nullable=True),
     Column("content", Text, nullable=False),
     Column("message_type", String(16), nullable=False, default="text"),
     Column("image_url", String(2048), nullable=True),
@@ -269,6 +274,45 @@ revoked_tokens = Table(
     Column("token_id", String(64), primary_key=True),
     Column("expires_at", UTCDateTime(), nullable=False),
     Index(None, "expires_at"),
+)
+
+
+# ---- 0004 accounts lifecycle (issue 15) ----------------------------------------------------------
+# Deleting a user must need nothing but ON DELETE CASCADE (or SET NULL) on every foreign key to
+# users.id: domain/accounts.py deletes the row and relies on the database for the rest.
+
+# Single-use mail tokens (email verification, password reset), stored as SHA-256 hashes.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    Column("purpose", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index(None, "user_id", "purpose"),
+    CheckConstraint("purpose IN ('verify', 'reset')", name="purpose_values"),
+)
+
+# Refresh tokens (SHA-256 hashes), one family per login; each refresh spends one and adds the
+# next. The access token issued with each is remembered, so revoking a family revokes it too.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    Column("family_id", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("access_token_id", String(64), nullable=False),
+    Column("access_expires_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("spent_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index(None, "family_id"),
+    Index(None, "user_id"),
 )
 
 # ---- issue 16: replies, mentions, pins (migration 0006) ----------------------------------------

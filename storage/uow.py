@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import ports
 from domain.errors import Unavailable
+from storage.repositories.account_data import SqlAccountDataRepository
+from storage.repositories.account_tokens import SqlAccountTokenRepository
 from storage.repositories.chat import SqlChatRepository
 from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
@@ -110,6 +112,14 @@ class SqlUnitOfWork:
     @cached_property
     def revocations(self) -> SqlRevocationRepository:
         return SqlRevocationRepository(self._open_connection())
+
+    @cached_property
+    def account_tokens(self) -> SqlAccountTokenRepository:
+        return SqlAccountTokenRepository(self._open_connection())
+
+    @cached_property
+    def account_data(self) -> SqlAccountDataRepository:
+        return SqlAccountDataRepository(self._open_connection())
 
     @cached_property
     def notifications(self) -> SqlNotificationRepository:

@@ -14,15 +14,17 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.accounts import AccountService
 from domain.bus import EventBus
 from domain.chat import ChatService
+from domain.deletion import AccountDeletion
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.moderation import ModerationService
 from domain.notifications import NotificationService
 from domain.pins import PinService
-from domain.ports import ChangeFeed, UnitOfWorkFactory
+from domain.ports import AccountMail, ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.push import PushService
@@ -86,3 +88,7 @@ VAPID_PUBLIC_KEY = web.AppKey("vapid_public_key", str)
 PRESENCE: web.AppKey[Any] = web.AppKey("presence")
 # () -> awaitable: wait until queued pushes are handled (tests and the latency script)
 PUSH_DRAIN: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("push_drain")
+
+ACCOUNTS = web.AppKey("accounts", AccountService)  # verification, reset, password change
+DELETION = web.AppKey("deletion", AccountDeletion)  # account deletion and export
+ACCOUNT_MAIL = web.AppKey("account_mail", AccountMail)  # wiring/mail.py; the domain's mail port

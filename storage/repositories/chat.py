@@ -7,6 +7,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
+from domain.deletion import DELETED_USER_NAME
 from domain.uploads import MessageImage
 from storage.repositories.thread_rows import mentions_by_message, replies_by_message
 from storage.repositories.uploads import SqlUploadRepository, images_by_message
@@ -46,9 +47,10 @@ _INSERT_REACTION_IF_NEW = {
     "sqlite": sqlite_insert(message_reactions).on_conflict_do_nothing(),
     "mysql": insert(message_reactions).prefix_with("IGNORE"),
 }
-_MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
-    users, users.c.id == messages.c.user_id
-)
+# Outer join: a deleted author's messages stay (user_id NULL) under DELETED_USER_NAME.
+_MESSAGE_QUERY = select(
+    messages, func.coalesce(users.c.name, DELETED_USER_NAME).label("user_name")
+).outerjoin(users, users.c.id == messages.c.user_id)
 
 
 async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message]:

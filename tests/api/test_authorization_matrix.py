@@ -63,6 +63,13 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/auth/calendar-token"): Case(everyone(200)),
     ("POST", "/api/auth/logout"): Case(everyone(200)),
     ("POST", "/api/auth/logout-all"): Case(everyone(200)),
+    ("POST", "/api/auth/resend-verification"): Case(everyone(200)),
+    ("POST", "/api/auth/password"): Case(
+        everyone(200),
+        {"currentPassword": "correct horse battery", "newPassword": "a brand new secret"},
+    ),
+    ("DELETE", "/api/auth/me"): Case(everyone(204), {"password": "correct horse battery"}),
+    ("GET", "/api/auth/me/export"): Case(everyone(200)),
     ("GET", "/api/users/{user_id}"): Case(everyone(200)),
     ("GET", "/api/notifications"): Case(everyone(200)),
     ("POST", "/api/notifications/{notification_id}/read"): Case(owner_only(200, 404)),
