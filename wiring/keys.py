@@ -26,6 +26,7 @@ from domain.progress import ProgressService
 from domain.stats import StatsService
 from domain.users import UserService
 from settings import Settings
+from wiring.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ STATS = web.AppKey("stats", StatsService)
 CHANGE_FEED: web.AppKey[ChangeFeed | None] = web.AppKey("change_feed")  # None without Redis
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")  # None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)
+METRIC_FAMILIES = web.AppKey("metric_families", Metrics)  # every family: wiring/metrics.py
 OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, see create_app
 # () -> (model name, "loading" | "loaded" | "failed")
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")

@@ -17,7 +17,6 @@ from domain.events import MemberRequested, MembershipChanged, ProfileChanged
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
-from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.posts import PostService
 from domain.progress import ProgressService
@@ -36,6 +35,7 @@ from wiring.keys import (
     GROUP_SESSIONS,
     GROUPS,
     MATCHING,
+    METRIC_FAMILIES,
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
@@ -50,6 +50,7 @@ from wiring.keys import (
     USERS,
     Services,
 )
+from wiring.metrics import TimedMatching
 
 log = logging.getLogger("studysync.app")
 
@@ -157,7 +158,10 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         goals=config.weight_goals,
     )
     embedder = _embedder(app)
-    service = MatchingService(app[UOW], embedder, weights, config.model_wait_seconds)
+    metrics = app[METRIC_FAMILIES]
+    service = TimedMatching(app[UOW], embedder, weights, config.model_wait_seconds)
+    service.histogram = metrics.matching_seconds
+    metrics.embed_queue.set_function(lambda: service.pending_refreshes)
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
     bus = app[PUBLISHER]
