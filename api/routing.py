@@ -12,8 +12,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from api.errors import error_response, validation_details
-from api.observability import user_id_var
 from domain.errors import InvalidInput, Unauthorized
+from domain.log_context import user_id_var
 from domain.models import User
 from wiring.keys import USERS
 

@@ -32,6 +32,7 @@ from domain.stats import StatsService
 from domain.uploads import UploadService
 from domain.users import UserService
 from settings import Settings
+from wiring.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ STATS = web.AppKey("stats", StatsService)
 CHANGE_FEED: web.AppKey[ChangeFeed | None] = web.AppKey("change_feed")  # None without Redis
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")  # None without Redis
 METRICS = web.AppKey("metrics", CollectorRegistry)
+METRIC_FAMILIES = web.AppKey("metric_families", Metrics)  # every family: wiring/metrics.py
 OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, see create_app
 # () -> (model name, "loading" | "loaded" | "failed")
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")

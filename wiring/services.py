@@ -21,7 +21,6 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.mail_tokens import MailTokens
-from domain.matching import MatchingService
 from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
 from domain.pins import PinService
@@ -46,6 +45,7 @@ from wiring.keys import (
     GROUP_SESSIONS,
     GROUPS,
     MATCHING,
+    METRIC_FAMILIES,
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
@@ -61,6 +61,7 @@ from wiring.keys import (
     USERS,
     Services,
 )
+from wiring.metrics import TimedMatching
 
 log = logging.getLogger("studysync.app")
 
@@ -216,7 +217,8 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
     )
     embedder = _embedder(app)
     bus = app[PUBLISHER]
-    service = MatchingService(
+    metrics = app[METRIC_FAMILIES]
+    service = TimedMatching(
         app[UOW],
         embedder,
         weights,
@@ -226,6 +228,8 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         publisher=bus,
         dismiss_days=config.dismiss_days,
     )
+    service.histogram = metrics.matching_seconds
+    metrics.embed_queue.set_function(lambda: service.pending_refreshes)
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
     bus.subscribe(ProfileChanged, service.on_profile_changed)
