@@ -14,9 +14,20 @@ from domain.events import MembershipChanged, TokensRevoked
 from realtime.namespace import ChatNamespace
 from realtime.presence import MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
+from realtime.room_channels import PubSubCollector, ShardedRedisManager
 from realtime.server import keep_presence_fresh, socket_server
 from realtime.wire import WIRE
-from wiring.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, REDIS, SETTINGS, SOCKETIO, USERS
+from wiring.keys import (
+    CHANGE_FEED,
+    CHAT,
+    GROUPS,
+    METRICS,
+    PUBLISHER,
+    REDIS,
+    SETTINGS,
+    SOCKETIO,
+    USERS,
+)
 
 
 def attach_socket_server(
@@ -26,6 +37,8 @@ def attach_socket_server(
     server = socket_server(app[SETTINGS], client_address)
     server.attach(app)
     app[SOCKETIO] = server
+    if isinstance(server.manager, ShardedRedisManager):
+        app[METRICS].register(PubSubCollector(server.manager))
 
 
 async def realtime_context(app: web.Application) -> AsyncIterator[None]:
