@@ -12,10 +12,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.realtime import test_two_workers as tw
-from tests.realtime.test_two_workers import Worker, send, two_workers
-
-_rest, _sockets = tw.rest, tw.sockets  # the `rest` and `sockets` fixtures
+from tests.realtime.conftest import ChatSocket
+from tests.realtime.test_two_workers import Rest, Worker, send, two_workers
 
 pytestmark = [pytest.mark.redis, pytest.mark.mariadb]
 SETTLE = 5.0  # seconds a worker may take to reflect a subscription change
@@ -24,6 +22,27 @@ SETTLE = 5.0  # seconds a worker may take to reflect a subscription change
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
     yield from two_workers(tmp_path_factory, "roomchannels")
+
+
+@pytest.fixture(name="rest")
+async def rest_fixture() -> Any:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        yield Rest(http)
+
+
+@pytest.fixture(name="sockets")
+async def sockets_fixture() -> Any:
+    """open_socket(worker, account) → a connected ChatSocket; all closed at teardown."""
+    opened: list[ChatSocket] = []
+
+    async def open_socket(worker: Worker, account: dict[str, Any]) -> ChatSocket:
+        sock = ChatSocket()
+        opened.append(sock)
+        return await sock.connect(worker.url, account["token"])
+
+    yield open_socket
+    for sock in opened:
+        await sock.close()
 
 
 async def pubsub(worker: Worker) -> dict[str, float]:
