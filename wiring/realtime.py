@@ -14,6 +14,7 @@ from domain.events import MembershipChanged, MessagePosted, TokensRevoked
 from realtime.namespace import ChatNamespace
 from realtime.presence import MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
+from realtime.room_channels import PubSubCollector, ShardedRedisManager
 from realtime.server import keep_presence_fresh, socket_server
 from realtime.wire import WIRE
 from wiring.keys import (
@@ -21,6 +22,7 @@ from wiring.keys import (
     CHAT,
     GROUPS,
     METRIC_FAMILIES,
+    METRICS,
     PRESENCE,
     PUBLISHER,
     REDIS,
@@ -41,6 +43,8 @@ def attach_socket_server(
     app[METRIC_FAMILIES].count_deliveries(
         lambda: manager.fast_deliveries + manager.queued_deliveries
     )
+    if isinstance(server.manager, ShardedRedisManager):
+        app[METRICS].register(PubSubCollector(server.manager))
 
 
 async def realtime_context(app: web.Application) -> AsyncIterator[None]:
