@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 from api import (
     accounts,
     chat,
+    directory,
     group_sessions,
     groups,
     health,
@@ -23,6 +24,7 @@ from api import (
     notifications,
     openapi,
     progress,
+    search,
     users,
 )
 from api.addresses import client_address
@@ -60,6 +62,8 @@ ROUTE_TABLES = [
     matching.routes,
     groups.routes,
     chat.routes,
+    search.routes,
+    directory.routes,
     group_sessions.routes,
     progress.routes,
 ]

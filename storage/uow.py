@@ -22,11 +22,13 @@ from storage.repositories.chat import SqlChatRepository
 from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
+from storage.repositories.invites import SqlInviteRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.revocations import SqlRevocationRepository
+from storage.repositories.search import SqlSearchRepository
 from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
@@ -138,6 +140,14 @@ class SqlUnitOfWork:
     @cached_property
     def posts(self) -> SqlPostRepository:
         return SqlPostRepository(self._open_connection())
+
+    @cached_property
+    def search(self) -> SqlSearchRepository:
+        return SqlSearchRepository(self._open_connection())
+
+    @cached_property
+    def invites(self) -> SqlInviteRepository:
+        return SqlInviteRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None

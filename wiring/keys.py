@@ -18,11 +18,13 @@ from domain.bus import EventBus
 from domain.chat import ChatService
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
+from domain.invites import InviteService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.ports import ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
+from domain.search import SearchService
 from domain.stats import StatsService
 from domain.users import UserService
 from settings import Settings
@@ -69,3 +71,6 @@ OVERRIDES: web.AppKey[dict[str, Any]] = web.AppKey("overrides")  # test hooks, s
 MODEL_STATE: web.AppKey[Callable[[], tuple[str, str]]] = web.AppKey("model_state")
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 SERVICES = web.AppKey("services", Services)
+# issue 16: message search, the group directory and invite links
+SEARCH = web.AppKey("search", SearchService)
+INVITES = web.AppKey("invites", InviteService)

@@ -17,12 +17,14 @@ from domain.events import MemberRequested, MembershipChanged, ProfileChanged
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
+from domain.invites import InviteService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
 from domain.revocation import RevokedTokenCache
+from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
 from domain.throttle import MemoryWindowCounter
@@ -35,6 +37,7 @@ from wiring.keys import (
     CHAT,
     GROUP_SESSIONS,
     GROUPS,
+    INVITES,
     MATCHING,
     MODEL_STATE,
     NOTIFICATIONS,
@@ -43,6 +46,7 @@ from wiring.keys import (
     PROGRESS,
     PUBLISHER,
     REDIS,
+    SEARCH,
     SERVICES,
     SETTINGS,
     STATS,
@@ -98,6 +102,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         chat=chat,
     )
     _install(app, services)
+    app[SEARCH] = SearchService(uow)
+    app[INVITES] = InviteService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
     pruning.cancel()
