@@ -134,7 +134,8 @@ def _with_inputs(
     query: type[BaseModel] | None,
 ) -> Handler:
     """Check the path ids, then parse the query, then the body, and call the handler with them."""
-    id_names = _PATH_PARAM.findall(path)
+    # `…_id` parts are integer ids; any other part (an invite code) is the handler's to check.
+    id_names = [name for name in _PATH_PARAM.findall(path) if name.endswith("_id")]
 
     async def with_inputs(request: web.Request) -> web.StreamResponse:
         for name in id_names:

@@ -19,7 +19,7 @@ routes = Routes("chat", errors=(403, 404, 429))
 MAX_QUERY_CHARS = 200
 
 
-class SearchQuery(BaseModel):
+class MessageSearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     q: Annotated[
@@ -32,24 +32,24 @@ class SearchQuery(BaseModel):
     before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-class SearchResultOut(CamelOut):
+class MessageSearchResultOut(CamelOut):
     message: ChatMessageOut
     group_id: int
     group_title: str
     highlight: str = Field(description="An excerpt as HTML: escaped text, matches in <mark>")
 
 
-class SearchOut(Success):
-    results: list[SearchResultOut]
+class MessageSearchOut(Success):
+    results: list[MessageSearchResultOut]
     has_more: bool
 
 
 @routes.get(
     "/api/chat/search",
-    response=SearchOut,
+    response=MessageSearchOut,
     summary="Search the messages of your groups (newest first; word prefixes match)",
 )
-async def search_messages(request: web.Request, query: SearchQuery) -> web.Response:
+async def search_messages(request: web.Request, query: MessageSearchQuery) -> web.Response:
     hits, has_more, terms = await request.app[SEARCH].search(
         current_user(request).id, query.q, query.group_id, query.before, query.limit
     )

@@ -113,7 +113,7 @@ class InviteService:
         use cannot both win."""
 
         async def join(uow: UnitOfWork) -> tuple[Accepted, Member | None]:
-            invite = await self._usable_invite(uow, code)
+            invite = await self._usable_invite(uow, code, lock=True)
             group = await self._open_group(uow, invite.group_id, lock=True)
             existing = await uow.groups.membership(group.id, user_id)
             if existing is not None and existing.status == "active":
@@ -141,15 +141,15 @@ class InviteService:
         return accepted
 
     @staticmethod
-    async def _invite(uow: UnitOfWork, code: str) -> Invite:
-        invite = await uow.invites.get(code)
+    async def _invite(uow: UnitOfWork, code: str, lock: bool = False) -> Invite:
+        invite = await uow.invites.get(code, lock=lock)
         if invite is None:
             raise NotFound("Invite not found")
         return invite
 
     @classmethod
-    async def _usable_invite(cls, uow: UnitOfWork, code: str) -> Invite:
-        invite = await cls._invite(uow, code)
+    async def _usable_invite(cls, uow: UnitOfWork, code: str, lock: bool = False) -> Invite:
+        invite = await cls._invite(uow, code, lock)
         reason = invite.unusable_reason(_now())
         if reason is not None:
             raise Gone(reason)

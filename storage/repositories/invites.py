@@ -81,8 +81,12 @@ class SqlInviteRepository:
         assert invite is not None
         return invite
 
-    async def get(self, code: str) -> Invite | None:
+    async def get(self, code: str, lock: bool = False) -> Invite | None:
+        """`lock`: a locking read, which on MariaDB also keeps this transaction's snapshot
+        from starting before the group lock that follows (capacity is counted after it)."""
         query = select(group_invites).where(group_invites.c.code == code)
+        if lock:
+            query = query.with_for_update()
         row = (await self._db.execute(query)).first()
         return _invite(row) if row else None
 
