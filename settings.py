@@ -96,6 +96,11 @@ class MatchingSettings:
     weight_performance: float = 0.10
     threshold: float = 0.5
     model_wait_seconds: float = 10.0
+    dismiss_days: int = 30  # a dismissed card stays hidden this long (POST /api/recommend/dismiss)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dismiss_days, bool) or not 1 <= self.dismiss_days <= 3650:
+            raise ValueError("[matching] dismiss_days must be an integer from 1 to 3650")
 
 
 @dataclass(frozen=True)

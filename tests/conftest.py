@@ -109,8 +109,11 @@ def settings_for(database_url: str, **changes: Any) -> Settings:
     base = load_settings(environ={}, database_url=database_url)
     # The hashing embedder stands in for the real model (tests marked `model` load that).
     fast_matching = replace(base.matching, embedder="hashing")
-    defaults: dict[str, Any] = {"jwt_secret": TEST_SECRET, "bcrypt_rounds": 4,
-                                "matching": fast_matching}
+    defaults: dict[str, Any] = {
+        "jwt_secret": TEST_SECRET,
+        "bcrypt_rounds": 4,
+        "matching": fast_matching,
+    }
     return base.with_overrides(**{**defaults, **changes})
 
 

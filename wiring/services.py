@@ -19,7 +19,9 @@ from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.invites import InviteService
 from domain.matching import MatchingService
+from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
+from domain.pins import PinService
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
@@ -42,6 +44,7 @@ from wiring.keys import (
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
+    PINS,
     POSTS,
     PROGRESS,
     PUBLISHER,
@@ -88,6 +91,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
+        mention_filter=None,  # domain/threads.py MentionFilter: who of the mentioned hears of it
     )
     services = Services(
         uow=uow,
@@ -104,6 +108,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     _install(app, services)
     app[SEARCH] = SearchService(uow)
     app[INVITES] = InviteService(uow, bus)
+    app[PINS] = PinService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
     pruning.cancel()
@@ -163,10 +168,19 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         goals=config.weight_goals,
     )
     embedder = _embedder(app)
-    service = MatchingService(app[UOW], embedder, weights, config.model_wait_seconds)
+    bus = app[PUBLISHER]
+    service = MatchingService(
+        app[UOW],
+        embedder,
+        weights,
+        config.model_wait_seconds,
+        # Who a user must never be shown (blocks, either way): user id -> frozenset of ids.
+        excluded_ids=app[OVERRIDES].get("excluded_ids") or nobody_excluded,
+        publisher=bus,
+        dismiss_days=config.dismiss_days,
+    )
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
-    bus = app[PUBLISHER]
     bus.subscribe(ProfileChanged, service.on_profile_changed)
     bus.subscribe(MembershipChanged, service.on_membership_changed)
     bus.subscribe(MemberRequested, service.on_member_requested)

@@ -17,6 +17,7 @@ from api.routing import ENDPOINTS, Endpoint
 from settings import load_settings
 from tests.api.test_authorization_matrix import ROUTES, World, body_for, build_world, fill
 from tests.helpers import profile, register
+from wiring.keys import MATCHING
 
 JSON = "application/json"
 ADMIN_EMAIL = "admin@uni.edu"
@@ -110,6 +111,22 @@ async def check_variants(client: Any, checker: Checker, by_route: dict[tuple[str
         response = await client.post(path, json={"query": "Student"}, headers=member["headers"])
         await checker.check(by_route["POST", path], response)
         assert (await response.json())["results"], "search found nothing to check"
+    await check_suggestions(client, checker, by_route)
+
+
+async def check_suggestions(
+    client: Any, checker: Checker, by_route: dict[tuple[str, str], Endpoint]
+):
+    """A suggested group (in POST /api/recommend) and its creation (201)."""
+    first, _ = [await register(client, subjects=["Astronomy"]) for _ in range(2)]
+    await client.server.app[MATCHING].settle()
+    response = await client.post("/api/recommend", json={}, headers=first["headers"])
+    await checker.check(by_route["POST", "/api/recommend"], response)
+    (key, *_) = [g["key"] for g in (await response.json())["suggestedGroups"]]
+    route = "/api/groups/from-suggestion"
+    response = await client.post(route, json={"key": key}, headers=first["headers"])
+    assert response.status == 201, await response.text()
+    await checker.check(by_route["POST", route], response)
 
 
 def test_every_json_route_declares_a_response_model(sqlite_url: str) -> None:
