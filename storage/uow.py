@@ -25,6 +25,7 @@ from storage.repositories.chat import SqlChatRepository
 from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
+from storage.repositories.invites import SqlInviteRepository
 from storage.repositories.matching import SqlMatchingRepository
 from storage.repositories.moderation import SqlBlockRepository, SqlModerationRepository
 from storage.repositories.notifications import SqlNotificationRepository
@@ -32,6 +33,7 @@ from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.push import SqlPushRepository
 from storage.repositories.revocations import SqlRevocationRepository
+from storage.repositories.search import SqlSearchRepository
 from storage.repositories.threads import SqlThreadRepository
 from storage.repositories.uploads import SqlUploadRepository
 from storage.repositories.users import SqlUserRepository
@@ -180,6 +182,14 @@ class SqlUnitOfWork:
     @cached_property
     def push(self) -> SqlPushRepository:
         return SqlPushRepository(self._open_connection())
+
+    @cached_property
+    def search(self) -> SqlSearchRepository:
+        return SqlSearchRepository(self._open_connection())
+
+    @cached_property
+    def invites(self) -> SqlInviteRepository:
+        return SqlInviteRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None

@@ -20,6 +20,7 @@ from domain.chat import ChatService
 from domain.deletion import AccountDeletion
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
+from domain.invites import InviteService
 from domain.matching import MatchingService
 from domain.moderation import ModerationService
 from domain.notifications import NotificationService
@@ -28,6 +29,7 @@ from domain.ports import AccountMail, ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.push import PushService
+from domain.search import SearchService
 from domain.stats import StatsService
 from domain.uploads import UploadService
 from domain.users import UserService
@@ -94,3 +96,7 @@ PUSH_DRAIN: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("push_drain")
 ACCOUNTS = web.AppKey("accounts", AccountService)  # verification, reset, password change
 DELETION = web.AppKey("deletion", AccountDeletion)  # account deletion and export
 ACCOUNT_MAIL = web.AppKey("account_mail", AccountMail)  # wiring/mail.py; the domain's mail port
+
+# issue 16: message search, the group directory and invite links
+SEARCH = web.AppKey("search", SearchService)
+INVITES = web.AppKey("invites", InviteService)

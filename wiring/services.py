@@ -20,6 +20,7 @@ from domain.events import MemberRequested, MembershipChanged, ProfileChanged
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
+from domain.invites import InviteService
 from domain.mail_tokens import MailTokens
 from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
@@ -29,6 +30,7 @@ from domain.progress import ProgressService
 from domain.progress_records import utc_now
 from domain.refresh import SignInTokens
 from domain.revocation import RevokedTokenCache
+from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
 from domain.throttle import MemoryWindowCounter
@@ -44,6 +46,7 @@ from wiring.keys import (
     DELETION,
     GROUP_SESSIONS,
     GROUPS,
+    INVITES,
     MATCHING,
     METRIC_FAMILIES,
     MODEL_STATE,
@@ -54,6 +57,7 @@ from wiring.keys import (
     PROGRESS,
     PUBLISHER,
     REDIS,
+    SEARCH,
     SERVICES,
     SETTINGS,
     STATS,
@@ -127,6 +131,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         chat=chat,
     )
     _install(app, services)
+    app[SEARCH] = SearchService(uow)
+    app[INVITES] = InviteService(uow, bus)
     app[PINS] = PinService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
