@@ -76,7 +76,10 @@ class Metrics:
             registry=registry,
         )
         self.push_sent = Counter(
-            "studysync_push_sent", "Push notifications by result", ["result"], registry=registry
+            "studysync_push_sent",
+            "Pushes by result: sent, gone (subscription deleted), retry, failed, dropped",
+            ["result"],
+            registry=registry,
         )
         self.mail_sent = Counter(
             "studysync_mail_sent",
