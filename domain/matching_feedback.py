@@ -10,7 +10,7 @@ from domain.errors import InvalidInput, ModelLoading, NotFound
 from domain.matching_index import MatchingIndex
 from domain.matching_records import StudentRecord
 from matching.formation import FormationOptions, SuggestedGroup, suggest_groups
-from matching.profile import Profile
+from matching.profile import Profile, normalise_subject
 
 DISMISS_KINDS = ("group", "partner", "suggested")
 
@@ -94,6 +94,11 @@ class MatchingFeedback(MatchingIndex):
             raise NotFound("Group not found")
         return str(target)
 
+    def names_as_written_by(self, record: StudentRecord) -> dict[str, str]:
+        """Subject display names, in the seeker's own spelling where they study it."""
+        own = {normalise_subject(subject): subject for subject in record.subjects}
+        return {**self._subject_names, **own}
+
     def formation_input(self, seeker: Profile) -> dict[str, frozenset[int]]:
         """On the event loop (the index's dicts change there): for each of the caller's
         subjects they have no group for, who is already in a group for it."""
@@ -111,6 +116,7 @@ class MatchingFeedback(MatchingIndex):
         limit: int,
         *,
         hide_dismissed: bool = True,
+        names: dict[str, str] | None = None,
     ) -> list[SuggestedGroup]:
         """Suggested new groups (on the scoring thread) for the subjects in `grouped`
         (formation_input): students in no group for the subject, never an excluded one,
@@ -125,7 +131,7 @@ class MatchingFeedback(MatchingIndex):
             excluded=feedback.excluded,
             hidden_keys=feedback.keys if hide_dismissed else (),
             options=FormationOptions(limit=limit),
-            subject_names=self._subject_names,
+            subject_names=names or self._subject_names,
             subjects=grouped.keys(),
         )
 

@@ -34,7 +34,7 @@ class MatchingSuggestions(MatchingFeedback):
     ) -> list[SuggestedCard]:
         """Up to 3 proposals as cards (scoring thread)."""
         cards = []
-        for group in self.proposals(seeker, grouped, feedback, 3):
+        for group in self.proposals(seeker, grouped, feedback, 3, names=names):
             members = [(i, self._records[i].name) for i in group.member_ids if i in self._records]
             if len(members) != group.size:
                 continue  # a member was deleted while this ran
@@ -50,15 +50,18 @@ class MatchingSuggestions(MatchingFeedback):
         record, seeker = await self._seeker(user_id)
         feedback = await self.feedback(user_id)
         grouped = self.formation_input(seeker)
+        names = self.names_as_written_by(record)
         loop = asyncio.get_running_loop()
         proposals = await loop.run_in_executor(
             self._executor,
-            lambda: self.proposals(seeker, grouped, feedback, LOOKUP_LIMIT, hide_dismissed=False),
+            lambda: self.proposals(
+                seeker, grouped, feedback, LOOKUP_LIMIT, hide_dismissed=False, names=names
+            ),
         )
         proposal = next((p for p in proposals if p.key == key), None)
         if proposal is None:
             raise Conflict(STALE)
-        subject = self._subject_names.get(proposal.formed_for, proposal.formed_for)
+        subject = names.get(proposal.formed_for, proposal.formed_for)
         details = GroupDetails(
             title=(title or f"{subject} study group")[:100],
             subject=subject[:100],
