@@ -19,6 +19,14 @@ class ReactionOut(CamelOut):
     user_ids: list[int]
 
 
+class ReplyToOut(CamelOut):
+    id: int | None
+    user_id: int | None
+    user_name: str | None
+    excerpt: str | None
+    deleted: bool
+
+
 class ChatMessageOut(CamelOut):
     id: int
     group_id: int
@@ -31,6 +39,8 @@ class ChatMessageOut(CamelOut):
     timestamp: datetime
     edited_at: datetime | None
     reactions: list[ReactionOut]
+    reply_to: ReplyToOut | None
+    mentions: list[int]
 
 
 class MemberOut(CamelOut):

@@ -81,7 +81,7 @@ class MatchingSuggestions(MatchingFeedback):
                 f"{record.name} invited you to {group.title}",
                 {"groupId": group.id, "actor": {"id": user_id, "name": record.name}},
             )
-            notes = await uow.notifications.add_each(list(proposal.member_ids[1:]), invite)
+            notes = await uow.notifications.add_many(list(proposal.member_ids[1:]), invite)
             await uow.commit()
             return group, notes
 

@@ -238,7 +238,13 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def _send(self, user_id: int, data: p.SendPayload) -> dict[str, Any]:
         new = NewMessage(
-            data.group_id, data.content, data.message_type, data.image_url, data.client_id
+            data.group_id,
+            data.content,
+            data.message_type,
+            data.image_url,
+            data.client_id,
+            data.reply_to,
+            tuple(data.mentions),
         )
         message, _created = await self.chat.send(user_id, new)
         return {"message": message_payload(message)}

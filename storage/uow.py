@@ -27,6 +27,7 @@ from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.revocations import SqlRevocationRepository
+from storage.repositories.threads import SqlThreadRepository
 from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
@@ -122,6 +123,10 @@ class SqlUnitOfWork:
     @cached_property
     def chat(self) -> SqlChatRepository:
         return SqlChatRepository(self._open_connection())
+
+    @cached_property
+    def threads(self) -> SqlThreadRepository:
+        return SqlThreadRepository(self._open_connection())
 
     @cached_property
     def group_sessions(self) -> SqlGroupSessionRepository:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.chat import Message, Reaction
+from domain.threads import ReplyRef
 from wire.times import iso
 
 
@@ -26,4 +27,18 @@ def message_payload(message: Message) -> dict[str, Any]:
         "timestamp": iso(message.created_at),
         "editedAt": iso(message.edited_at),
         "reactions": reactions_payload(message.reactions),
+        "replyTo": reply_payload(message.reply_to),
+        "mentions": list(message.mentions),
+    }
+
+
+def reply_payload(reply: ReplyRef | None) -> dict[str, Any] | None:
+    if reply is None:
+        return None
+    return {
+        "id": reply.id,
+        "userId": reply.user_id,
+        "userName": reply.user_name,
+        "excerpt": reply.excerpt,
+        "deleted": reply.deleted,
     }

@@ -20,6 +20,7 @@ from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.matching import MatchingService
 from domain.notifications import NotificationService
+from domain.pins import PinService
 from domain.ports import ChangeFeed, UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
@@ -56,6 +57,7 @@ NOTIFICATIONS = web.AppKey("notifications", NotificationService)
 MATCHING = web.AppKey("matching", MatchingService)
 GROUPS = web.AppKey("groups", GroupService)
 CHAT = web.AppKey("chat", ChatService)
+PINS = web.AppKey("pins", PinService)
 GROUP_SESSIONS = web.AppKey("group_sessions", GroupSessionService)
 USERS = web.AppKey("users", UserService)
 PROGRESS = web.AppKey("progress", ProgressService)

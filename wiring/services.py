@@ -20,6 +20,7 @@ from domain.hashing import HashQueue
 from domain.matching import MatchingService
 from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
+from domain.pins import PinService
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
@@ -40,6 +41,7 @@ from wiring.keys import (
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
+    PINS,
     POSTS,
     PROGRESS,
     PUBLISHER,
@@ -85,6 +87,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
+        mention_filter=None,  # domain/threads.py MentionFilter: who of the mentioned hears of it
     )
     services = Services(
         uow=uow,
@@ -99,6 +102,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         chat=chat,
     )
     _install(app, services)
+    app[PINS] = PinService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
     pruning.cancel()

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
+from storage.repositories.thread_rows import mentions_by_message, replies_by_message
 from storage.tables import group_members, message_reactions, messages, study_groups, users
 from storage.types import new_id, utcnow
 
@@ -34,13 +35,16 @@ _MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
 
 
 async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message]:
-    """Messages by id, oldest first, with reactions: two queries whatever the count."""
+    """Messages by id, oldest first, with reactions, reply parents and mentions: four queries
+    whatever the count."""
     if not ids:
         return []
     rows = (
         await db.execute(_MESSAGE_QUERY.where(messages.c.id.in_(ids)).order_by(messages.c.id))
     ).all()
     reactions = await _reactions_by_message(db, ids)
+    replies = await replies_by_message(db, ids)
+    mentions = await mentions_by_message(db, ids)
     return [
         Message(
             id=row.id,
@@ -54,6 +58,8 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
             created_at=row.created_at,
             edited_at=row.edited_at,
             reactions=tuple(reactions.get(row.id, ())),
+            reply_to=replies.get(row.id),
+            mentions=mentions.get(row.id, ()),
         )
         for row in rows
     ]

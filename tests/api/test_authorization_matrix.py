@@ -93,6 +93,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/chat/message/{message_id}"): Case(owner_only(200), {"content": "edited"}),
     ("DELETE", "/api/chat/message/{message_id}"): Case(owner_only(200)),
     ("POST", "/api/chat/{group_id}/read"): Case(members_only(200), extra={"read": True}),
+    ("POST", "/api/chat/message/{message_id}/pin"): Case(owner_only(200)),
+    ("DELETE", "/api/chat/message/{message_id}/pin"): Case(owner_only(200)),
+    ("GET", "/api/chat/{group_id}/pins"): Case(members_only(200)),
     # Luminary progress (docs/progress.md): the world's owner owns every progress resource.
     ("GET", "/api/users/"): Case(everyone(200)),
     ("GET", "/api/users/{user_id}/current-attempt/"): Case(everyone(200), user="owner"),

@@ -26,17 +26,9 @@ from tests.realtime.conftest import ChatSocket, base_url
 from wiring.keys import GROUPS, SOCKETIO
 
 MESSAGE_KEYS = {
-    "id",
-    "groupId",
-    "userId",
-    "userName",
-    "content",
-    "messageType",
-    "imageUrl",
-    "clientId",
-    "timestamp",
-    "editedAt",
-    "reactions",
+    "id", "groupId", "userId", "userName", "content", "messageType", "imageUrl", "clientId",
+    "timestamp", "editedAt", "reactions",
+    "replyTo", "mentions",
 }
 EVENTS = [
     "message:send",
