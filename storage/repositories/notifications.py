@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.notifications import NewNotification, Notification
 from storage.tables import notifications
-from storage.types import new_id, utcnow
+from storage.types import utcnow
 
 
 class SqlNotificationRepository:
