@@ -22,10 +22,6 @@ class Feedback:
     groups: frozenset[int]  # dismissed groups: hidden
     keys: frozenset[str]  # dismissed suggested groups: hidden
 
-    @classmethod
-    def none(cls) -> Feedback:
-        return cls(frozenset(), frozenset(), frozenset(), frozenset())
-
 
 def _ids(targets: set[str]) -> frozenset[int]:
     return frozenset(int(t) for t in targets if t.isdigit())
@@ -69,14 +65,14 @@ class MatchingFeedback(MatchingIndex):
 
     async def dismiss(self, user_id: int, kind: str, target: int | str) -> Dismissal:
         """Hide a card from this user for `dismiss_days`."""
-        text = self._dismiss_target(user_id, kind, target)
+        text = await self._dismiss_target(user_id, kind, target)
         until = datetime.now(UTC) + timedelta(days=self.dismiss_days)
         async with self._uow() as uow:
             await uow.matching.dismiss(user_id, kind, text, until)
             await uow.commit()
         return Dismissal(kind, text, until)
 
-    def _dismiss_target(self, user_id: int, kind: str, target: int | str) -> str:
+    async def _dismiss_target(self, user_id: int, kind: str, target: int | str) -> str:
         if kind not in DISMISS_KINDS:
             raise InvalidInput("Unknown card kind", {"kind": f"one of {', '.join(DISMISS_KINDS)}"})
         if kind == "suggested":
@@ -89,9 +85,13 @@ class MatchingFeedback(MatchingIndex):
             if target == user_id:
                 raise InvalidInput("You cannot dismiss yourself", {"id": "another student's id"})
             if target not in self._records:
+                await self.refresh_student(target)  # registered a moment ago, on any worker
+            if target not in self._records:
                 raise NotFound("User not found")
         elif target not in self._cards:
-            raise NotFound("Group not found")
+            await self.refresh_groups([target])
+            if target not in self._cards:
+                raise NotFound("Group not found")
         return str(target)
 
     def names_as_written_by(self, record: StudentRecord) -> dict[str, str]:
