@@ -359,3 +359,23 @@ async def test_search_filters_by_subject(client) -> None:
 
 def test_fixture_schedules_are_what_the_tests_assume() -> None:
     assert schedule_mask(EVENINGS) & schedule_mask(SUNDAY_NIGHT) == 0
+
+
+async def test_a_real_block_hides_both_users_from_each_other(client) -> None:
+    """wiring/services.py injects the blocks (uow.blocks.related_ids) as excluded_ids."""
+    me = await register(client, **student(["Mathematics"], EVENINGS))
+    them = await register(client, **student(["Mathematics"], EVENINGS))
+    await settle(client)
+    mine = await recommend(client, me, kind="both")
+    assert them["user"]["id"] in {p["id"] for p in mine["partners"]}
+    assert mine["suggestedGroups"]
+    blocked = await client.post(f"/api/users/{them['user']['id']}/block", headers=me["headers"])
+    assert blocked.status in {200, 201}, await blocked.text()
+    for viewer, other in ((me, them), (them, me)):
+        body = await recommend(client, viewer, kind="both")
+        assert other["user"]["id"] not in {p["id"] for p in body["partners"]}
+        assert body["suggestedGroups"] == []  # the only classmate is the blocked one
+        found = await client.post(
+            "/api/search/people", json={"subjects": ["Mathematics"]}, headers=viewer["headers"]
+        )
+        assert other["user"]["id"] not in {r["id"] for r in (await found.json())["results"]}
