@@ -65,6 +65,7 @@ class MatchingService(MatchingSuggestions):
             suggested = await loop.run_in_executor(
                 self._executor, self.suggestion_cards, seeker, grouped, feedback, names
             )
+            suggested = await self.without_blocked_pairs(suggested)
         return Recommendations(
             # A row removed while the scoring thread ran (user deleted, group closed) is dropped.
             groups=[

@@ -42,6 +42,27 @@ class MatchingSuggestions(MatchingFeedback):
             cards.append(SuggestedCard(group, members, subjects))
         return cards
 
+    async def without_blocked_pairs(self, cards: list[SuggestedCard]) -> list[SuggestedCard]:
+        """Drop proposals two of whose other members blocked each other (the caller's own
+        blocks are already masked in the pool)."""
+        seen: dict[int, frozenset[int]] = {}
+        kept = []
+        for card in cards:
+            if await self._mutually_unblocked(card.group.member_ids, seen):
+                kept.append(card)
+        return kept
+
+    async def _mutually_unblocked(
+        self, member_ids: tuple[int, ...], seen: dict[int, frozenset[int]]
+    ) -> bool:
+        members = set(member_ids)
+        for member in member_ids[1:]:
+            if member not in seen:
+                seen[member] = frozenset(await self.excluded_ids(member))
+            if seen[member] & members:
+                return False
+        return True
+
     async def create_from_suggestion(self, user_id: int, key: str, title: str | None) -> Group:
         """Create the proposal `key` (still valid now) with the caller as leader, and invite
         the others. 409 when it is stale. The check is repeated under row locks, so two
@@ -59,7 +80,7 @@ class MatchingSuggestions(MatchingFeedback):
             ),
         )
         proposal = next((p for p in proposals if p.key == key), None)
-        if proposal is None:
+        if proposal is None or not await self._mutually_unblocked(proposal.member_ids, {}):
             raise Conflict(STALE)
         subject = names.get(proposal.formed_for, proposal.formed_for)
         details = GroupDetails(

@@ -379,3 +379,20 @@ async def test_a_real_block_hides_both_users_from_each_other(client) -> None:
             "/api/search/people", json={"subjects": ["Mathematics"]}, headers=viewer["headers"]
         )
         assert other["user"]["id"] not in {r["id"] for r in (await found.json())["results"]}
+
+
+async def test_members_who_blocked_each_other_are_never_proposed_together(client) -> None:
+    people = await population(client)
+    me, a, b = people["me"], people["a"], people["b"]
+    trio = ids(people, "me", "a", "b")
+    before = (await recommend(client, me, kind="suggested"))["suggestedGroups"]
+    (together,) = [g for g in before if {m["id"] for m in g["members"]} == trio]
+    blocked = await client.post(f"/api/users/{b['user']['id']}/block", headers=a["headers"])
+    assert blocked.status == 201, await blocked.text()
+    after = (await recommend(client, me, kind="suggested"))["suggestedGroups"]
+    for group in after:  # the trio is dropped after formation (not re-formed without it)
+        assert not ids(people, "a", "b") <= {m["id"] for m in group["members"]}
+    response = await client.post(
+        "/api/groups/from-suggestion", json={"key": together["key"]}, headers=me["headers"]
+    )
+    await expect_error(response, 409, "conflict")
