@@ -14,7 +14,6 @@ from domain.matching_records import (
     Recommendation,
     Recommendations,
     SearchHit,
-    StudentRecord,
     SuggestedCard,
 )
 from domain.matching_suggestions import MatchingSuggestions
@@ -46,7 +45,7 @@ class MatchingService(MatchingSuggestions):
         await self._require_model()
         record, seeker = await self._seeker(user_id)
         feedback = await self.feedback(user_id)
-        names = self._names_as_written_by(record)
+        names = self.names_as_written_by(record)
         loop = asyncio.get_running_loop()
         group_matches: list[Match] = []
         partner_matches: list[Match] = []
@@ -66,6 +65,7 @@ class MatchingService(MatchingSuggestions):
             suggested = await loop.run_in_executor(
                 self._executor, self.suggestion_cards, seeker, grouped, feedback, names
             )
+            suggested = await self.without_blocked_pairs(suggested)
         return Recommendations(
             # A row removed while the scoring thread ran (user deleted, group closed) is dropped.
             groups=[
@@ -89,11 +89,6 @@ class MatchingService(MatchingSuggestions):
     ) -> list[Match]:
         """Top matches the seeker can meet: the mask comes before the threshold and top-k."""
         return index.score(seeker, self.weights, limit, exclude, feasible_only=True)
-
-    def _names_as_written_by(self, record: StudentRecord) -> dict[str, str]:
-        """Subject display names, in the seeker's own spelling where they study it."""
-        own = {normalise_subject(subject): subject for subject in record.subjects}
-        return {**self._subject_names, **own}
 
     def _group_recommendation(
         self, seeker: Profile, match: Match, names: dict[str, str]

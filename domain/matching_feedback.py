@@ -10,7 +10,7 @@ from domain.errors import InvalidInput, ModelLoading, NotFound
 from domain.matching_index import MatchingIndex
 from domain.matching_records import StudentRecord
 from matching.formation import FormationOptions, SuggestedGroup, suggest_groups
-from matching.profile import Profile
+from matching.profile import Profile, normalise_subject
 
 DISMISS_KINDS = ("group", "partner", "suggested")
 
@@ -21,10 +21,6 @@ class Feedback:
     partners: frozenset[int]  # dismissed partners: hidden as partners, down-weighted in groups
     groups: frozenset[int]  # dismissed groups: hidden
     keys: frozenset[str]  # dismissed suggested groups: hidden
-
-    @classmethod
-    def none(cls) -> Feedback:
-        return cls(frozenset(), frozenset(), frozenset(), frozenset())
 
 
 def _ids(targets: set[str]) -> frozenset[int]:
@@ -69,14 +65,14 @@ class MatchingFeedback(MatchingIndex):
 
     async def dismiss(self, user_id: int, kind: str, target: int | str) -> Dismissal:
         """Hide a card from this user for `dismiss_days`."""
-        text = self._dismiss_target(user_id, kind, target)
+        text = await self._dismiss_target(user_id, kind, target)
         until = datetime.now(UTC) + timedelta(days=self.dismiss_days)
         async with self._uow() as uow:
             await uow.matching.dismiss(user_id, kind, text, until)
             await uow.commit()
         return Dismissal(kind, text, until)
 
-    def _dismiss_target(self, user_id: int, kind: str, target: int | str) -> str:
+    async def _dismiss_target(self, user_id: int, kind: str, target: int | str) -> str:
         if kind not in DISMISS_KINDS:
             raise InvalidInput("Unknown card kind", {"kind": f"one of {', '.join(DISMISS_KINDS)}"})
         if kind == "suggested":
@@ -89,10 +85,19 @@ class MatchingFeedback(MatchingIndex):
             if target == user_id:
                 raise InvalidInput("You cannot dismiss yourself", {"id": "another student's id"})
             if target not in self._records:
+                await self.refresh_student(target)  # registered a moment ago, on any worker
+            if target not in self._records:
                 raise NotFound("User not found")
         elif target not in self._cards:
-            raise NotFound("Group not found")
+            await self.refresh_groups([target])
+            if target not in self._cards:
+                raise NotFound("Group not found")
         return str(target)
+
+    def names_as_written_by(self, record: StudentRecord) -> dict[str, str]:
+        """Subject display names, in the seeker's own spelling where they study it."""
+        own = {normalise_subject(subject): subject for subject in record.subjects}
+        return {**self._subject_names, **own}
 
     def formation_input(self, seeker: Profile) -> dict[str, frozenset[int]]:
         """On the event loop (the index's dicts change there): for each of the caller's
@@ -111,6 +116,7 @@ class MatchingFeedback(MatchingIndex):
         limit: int,
         *,
         hide_dismissed: bool = True,
+        names: dict[str, str] | None = None,
     ) -> list[SuggestedGroup]:
         """Suggested new groups (on the scoring thread) for the subjects in `grouped`
         (formation_input): students in no group for the subject, never an excluded one,
@@ -125,7 +131,7 @@ class MatchingFeedback(MatchingIndex):
             excluded=feedback.excluded,
             hidden_keys=feedback.keys if hide_dismissed else (),
             options=FormationOptions(limit=limit),
-            subject_names=self._subject_names,
+            subject_names=names or self._subject_names,
             subjects=grouped.keys(),
         )
 

@@ -34,13 +34,34 @@ class MatchingSuggestions(MatchingFeedback):
     ) -> list[SuggestedCard]:
         """Up to 3 proposals as cards (scoring thread)."""
         cards = []
-        for group in self.proposals(seeker, grouped, feedback, 3):
+        for group in self.proposals(seeker, grouped, feedback, 3, names=names):
             members = [(i, self._records[i].name) for i in group.member_ids if i in self._records]
             if len(members) != group.size:
                 continue  # a member was deleted while this ran
             subjects = sorted(names.get(s, s) for s in group.subjects)
             cards.append(SuggestedCard(group, members, subjects))
         return cards
+
+    async def without_blocked_pairs(self, cards: list[SuggestedCard]) -> list[SuggestedCard]:
+        """Drop proposals two of whose other members blocked each other (the caller's own
+        blocks are already masked in the pool)."""
+        seen: dict[int, frozenset[int]] = {}
+        kept = []
+        for card in cards:
+            if await self._mutually_unblocked(card.group.member_ids, seen):
+                kept.append(card)
+        return kept
+
+    async def _mutually_unblocked(
+        self, member_ids: tuple[int, ...], seen: dict[int, frozenset[int]]
+    ) -> bool:
+        members = set(member_ids)
+        for member in member_ids[1:]:
+            if member not in seen:
+                seen[member] = frozenset(await self.excluded_ids(member))
+            if seen[member] & members:
+                return False
+        return True
 
     async def create_from_suggestion(self, user_id: int, key: str, title: str | None) -> Group:
         """Create the proposal `key` (still valid now) with the caller as leader, and invite
@@ -50,15 +71,18 @@ class MatchingSuggestions(MatchingFeedback):
         record, seeker = await self._seeker(user_id)
         feedback = await self.feedback(user_id)
         grouped = self.formation_input(seeker)
+        names = self.names_as_written_by(record)
         loop = asyncio.get_running_loop()
         proposals = await loop.run_in_executor(
             self._executor,
-            lambda: self.proposals(seeker, grouped, feedback, LOOKUP_LIMIT, hide_dismissed=False),
+            lambda: self.proposals(
+                seeker, grouped, feedback, LOOKUP_LIMIT, hide_dismissed=False, names=names
+            ),
         )
         proposal = next((p for p in proposals if p.key == key), None)
-        if proposal is None:
+        if proposal is None or not await self._mutually_unblocked(proposal.member_ids, {}):
             raise Conflict(STALE)
-        subject = self._subject_names.get(proposal.formed_for, proposal.formed_for)
+        subject = names.get(proposal.formed_for, proposal.formed_for)
         details = GroupDetails(
             title=(title or f"{subject} study group")[:100],
             subject=subject[:100],

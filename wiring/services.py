@@ -22,9 +22,10 @@ from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.invites import InviteService
 from domain.mail_tokens import MailTokens
-from domain.matching_index import nobody_excluded
+from domain.matching_index import ExcludedIds
 from domain.notifications import NotificationService
 from domain.pins import PinService
+from domain.ports import UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
@@ -211,6 +212,16 @@ def _embedder(app: web.Application) -> Embedder | HashingEmbedder:
     return HashingEmbedder() if config.embedder == "hashing" else Embedder(config.model)
 
 
+def blocked_either_way(uow: UnitOfWorkFactory) -> ExcludedIds:
+    """Matching's exclusion: the users this one blocked or was blocked by (issue 17's blocks)."""
+
+    async def related(user_id: int) -> frozenset[int]:
+        async with uow() as tx:
+            return await tx.blocks.related_ids(user_id)
+
+    return related
+
+
 async def matching_context(app: web.Application) -> AsyncIterator[None]:
     config = app[SETTINGS].matching
     weights = Weights(
@@ -230,7 +241,7 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         weights,
         config.model_wait_seconds,
         # Who a user must never be shown (blocks, either way): user id -> frozenset of ids.
-        excluded_ids=app[OVERRIDES].get("excluded_ids") or nobody_excluded,
+        excluded_ids=app[OVERRIDES].get("excluded_ids") or blocked_either_way(app[UOW]),
         publisher=bus,
         dismiss_days=config.dismiss_days,
     )

@@ -359,3 +359,40 @@ async def test_search_filters_by_subject(client) -> None:
 
 def test_fixture_schedules_are_what_the_tests_assume() -> None:
     assert schedule_mask(EVENINGS) & schedule_mask(SUNDAY_NIGHT) == 0
+
+
+async def test_a_real_block_hides_both_users_from_each_other(client) -> None:
+    """wiring/services.py injects the blocks (uow.blocks.related_ids) as excluded_ids."""
+    me = await register(client, **student(["Mathematics"], EVENINGS))
+    them = await register(client, **student(["Mathematics"], EVENINGS))
+    await settle(client)
+    mine = await recommend(client, me, kind="both")
+    assert them["user"]["id"] in {p["id"] for p in mine["partners"]}
+    assert mine["suggestedGroups"]
+    blocked = await client.post(f"/api/users/{them['user']['id']}/block", headers=me["headers"])
+    assert blocked.status in {200, 201}, await blocked.text()
+    for viewer, other in ((me, them), (them, me)):
+        body = await recommend(client, viewer, kind="both")
+        assert other["user"]["id"] not in {p["id"] for p in body["partners"]}
+        assert body["suggestedGroups"] == []  # the only classmate is the blocked one
+        found = await client.post(
+            "/api/search/people", json={"subjects": ["Mathematics"]}, headers=viewer["headers"]
+        )
+        assert other["user"]["id"] not in {r["id"] for r in (await found.json())["results"]}
+
+
+async def test_members_who_blocked_each_other_are_never_proposed_together(client) -> None:
+    people = await population(client)
+    me, a, b = people["me"], people["a"], people["b"]
+    trio = ids(people, "me", "a", "b")
+    before = (await recommend(client, me, kind="suggested"))["suggestedGroups"]
+    (together,) = [g for g in before if {m["id"] for m in g["members"]} == trio]
+    blocked = await client.post(f"/api/users/{b['user']['id']}/block", headers=a["headers"])
+    assert blocked.status == 201, await blocked.text()
+    after = (await recommend(client, me, kind="suggested"))["suggestedGroups"]
+    for group in after:  # the trio is dropped after formation (not re-formed without it)
+        assert not ids(people, "a", "b") <= {m["id"] for m in group["members"]}
+    response = await client.post(
+        "/api/groups/from-suggestion", json={"key": together["key"]}, headers=me["headers"]
+    )
+    await expect_error(response, 409, "conflict")

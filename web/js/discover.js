@@ -3,6 +3,7 @@ import { $, api, el, state } from "./core.js";
 import { showMain } from "./shell.js";
 import { joinGroup, renderGroups } from "./groups.js";
 import { stopTyping } from "./composer.js";
+import { renderSuggested } from "./suggestions.js";
 
 export async function openDiscover() {
   state.room = null;
@@ -22,6 +23,7 @@ export async function loadRecommendations() {
     status.textContent = "";
     for (const card of data.recommendations) $("rec-groups").append(recommendationCard(card));
     for (const card of data.partners) $("rec-partners").append(recommendationCard(card));
+    renderSuggested(data.suggestedGroups);
     if (!data.partners.length) {
       $("rec-partners").append(el("li", { className: "empty" }, "No study partners match your profile yet."));
     }
