@@ -42,6 +42,26 @@ SECTION_ENV_OVERRIDES = {
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
     "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
+    "UPLOADS_DIR": ("uploads", "dir"),
+    "UPLOADS_MAX_BYTES": ("uploads", "max_bytes"),
+    "UPLOADS_MAX_PIXELS": ("uploads", "max_pixels"),
+    "UPLOADS_QUOTA_MB": ("uploads", "quota_mb"),
+    "UPLOADS_S3_URL": ("uploads", "s3_url"),
+    # issue 17: push
+    "PUSH_ALLOW_HTTP": ("push", "allow_http_endpoints"),
+    "VAPID_PRIVATE_KEY": ("push", "vapid_private_key"),
+    "VAPID_KEY_FILE": ("push", "vapid_key_file"),
+    "VAPID_CONTACT": ("push", "vapid_contact"),
+    "PUSH_TTL_SECONDS": ("push", "ttl_seconds"),
+    "PUSH_WORKERS": ("push", "workers"),
+    "PUSH_QUEUE": ("push", "queue_size"),
+    "FCM_SERVICE_ACCOUNT_FILE": ("push", "fcm_service_account_file"),
+    "FCM_BASE_URL": ("push", "fcm_base_url"),
+    "APNS_KEY_FILE": ("push", "apns_key_file"),
+    "APNS_KEY_ID": ("push", "apns_key_id"),
+    "APNS_TEAM_ID": ("push", "apns_team_id"),
+    "APNS_TOPIC": ("push", "apns_topic"),
+    "APNS_BASE_URL": ("push", "apns_base_url"),
     "SMTP_URL": ("email", "smtp_url"),
     "EMAIL_FROM": ("email", "from"),
     "PUBLIC_URL": ("email", "public_url"),
@@ -175,6 +195,62 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class UploadsSettings:
+    dir: str = "var/uploads/"  # the local blob store; relative paths are under the checkout
+    max_bytes: int = 10 * 1024 * 1024  # per upload, refused while streaming (413)
+    max_pixels: int = 40_000_000  # width x height (x frames): more is a bomb (422)
+    quota_mb: int = 500  # stored bytes (images + thumbnails) per user (409)
+    s3_url: str = ""  # future: an S3-compatible bucket; not built yet (refused when set)
+    workers: int = 2  # threads decoding and re-encoding images off the event loop
+
+    def __post_init__(self) -> None:
+        if self.s3_url:
+            raise ValueError(
+                "s3_url is not supported yet (future work, docs/chat.md): leave it empty "
+                "to store uploads in [uploads] dir"
+            )
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.quota_mb < 0 or self.workers < 1:
+            raise ValueError("max_bytes, max_pixels and workers must be positive, quota_mb >= 0")
+
+    @property
+    def path(self) -> Path:
+        root = Path(self.dir)
+        return root if root.is_absolute() else PROJECT_DIR / root
+
+    @property
+    def quota_bytes(self) -> int:
+        return self.quota_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """Web Push (VAPID) and the native senders (docs/notifications.md)."""
+
+    vapid_private_key: str = ""  # PEM or base64url; empty: generated once into vapid_key_file
+    vapid_key_file: str = ".vapid-key"
+    vapid_contact: str = "mailto:admin@studysync.invalid"  # the JWT `sub` push services see
+    allow_http_endpoints: bool = False  # tests only: http and private/loopback endpoints
+    ttl_seconds: int = 86400
+    workers: int = 2  # concurrent push workers per process
+    queue_size: int = 1000  # events waiting to be pushed; beyond that dropped (counted)
+    fcm_service_account_file: str = ""  # empty: no FCM sender (fcm subscriptions are skipped)
+    fcm_base_url: str = "https://fcm.googleapis.com"
+    apns_key_file: str = ""  # the .p8 token key; empty: no APNs sender
+    apns_key_id: str = ""
+    apns_team_id: str = ""
+    apns_topic: str = ""  # the app's bundle id
+    apns_base_url: str = "https://api.push.apple.com"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.ttl_seconds <= 28 * 86400:
+            raise ValueError("ttl_seconds must be between 0 and 2419200 (28 days)")
+        if self.workers < 1 or self.queue_size < 1:
+            raise ValueError("workers and queue_size must be at least 1")
+        if not self.vapid_contact.startswith(("mailto:", "https:")):
+            raise ValueError("vapid_contact must be a mailto: or https: URI")
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     host: str = "127.0.0.1"
@@ -197,6 +273,8 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    uploads: UploadsSettings = field(default_factory=UploadsSettings)
+    push: PushSettings = field(default_factory=PushSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
 
     @property
@@ -214,6 +292,8 @@ _SECTIONS: dict[str, Any] = {
     "http": HttpSettings,
     "auth": AuthSettings,
     "accounts": AccountsSettings,
+    "uploads": UploadsSettings,
+    "push": PushSettings,
     "email": EmailSettings,
 }
 
@@ -391,3 +471,29 @@ def resolve_jwt_secret(settings: Settings) -> Settings:
         secret_path.write_text(secrets.token_urlsafe(48))
         secret_path.chmod(0o600)
     return settings.with_overrides(jwt_secret=secret_path.read_text().strip())
+
+
+def resolve_vapid_key(settings: Settings) -> Settings:
+    """Return settings with a VAPID private key: the configured one, else the install's own,
+    generated once into `[push] vapid_key_file` (like the development JWT secret; browsers bind
+    their subscriptions to its public key, so it must not change between restarts or differ
+    between workers). Call before workers fork."""
+    push = settings.push
+    if push.vapid_private_key:
+        return settings
+    key_path = Path(push.vapid_key_file)
+    if not key_path.is_absolute():
+        key_path = PROJECT_DIR / key_path
+    if not key_path.exists():
+        from adapters.webpush import VapidKeys
+
+        pem = VapidKeys.generate().private_pem()
+        try:  # O_EXCL: two processes starting at once keep the first one's key
+            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(pem)
+    key = key_path.read_text().strip()
+    return settings.with_overrides(push=replace(push, vapid_private_key=key))
