@@ -23,7 +23,7 @@ from domain.push_records import NewSubscription
 from realtime.push_dispatcher import PushDispatcher, subscribe_push
 from settings import PROJECT_DIR, PushSettings
 from wiring.keys import (
-    METRICS,
+    METRIC_FAMILIES,
     MODERATION,
     PRESENCE,
     PUBLISHER,
@@ -112,7 +112,7 @@ async def safety_context(app: web.Application) -> AsyncIterator[None]:
         workers=push.workers,
         maxsize=push.queue_size,
         ttl=push.ttl_seconds,
-        counter=push_sent_counter(app[METRICS]),
+        counter=app[METRIC_FAMILIES].push_sent,  # the one family (wiring/metrics.py)
     )
     app[PUSH_DRAIN] = dispatcher.drain
     subscribe_push(bus.subscribe, dispatcher)
