@@ -222,11 +222,55 @@ _PAGE = """<!DOCTYPE html>
 <body style="font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2433;margin:0;\
 padding:48px 16px">
 <main style="max-width:480px;margin:0 auto;background:#fff;border-radius:8px;padding:24px">
-<h1 style="font-size:1.4rem">{title}</h1><p>{text}</p><p><a href="/">Open StudySync</a></p>
+<h1 style="font-size:1.4rem">{title}</h1><p>{text}</p>{extra}<p><a href="/">Open StudySync</a></p>
 </main></body></html>
 """
 
 
-def _page(status: int, title: str, text: str) -> web.Response:
-    html = _PAGE.format(title=escape(title), text=escape(text))
+def _page(status: int, title: str, text: str, extra: str = "") -> web.Response:
+    html = _PAGE.format(title=escape(title), text=escape(text), extra=extra)
     return web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
+
+
+_RESET_FORM = """<form method="post" action="/reset-password">
+<input type="hidden" name="token" value="{token}">
+<label>New password <input type="password" name="password" minlength="8" maxlength="128"
+required autocomplete="new-password"></label>
+<button type="submit">Set password</button></form>"""
+
+
+@routes.get(
+    "/reset-password",
+    auth=False,
+    media_type="text/html",
+    summary="The reset mail's link: a form for the new password",
+)
+async def reset_password_page(request: web.Request, query: VerifyQuery) -> web.Response:
+    form = _RESET_FORM.format(token=escape(query.token, quote=True))
+    return _page(200, "Choose a new password", "At least 8 characters.", extra=form)
+
+
+@routes.post(
+    "/reset-password",
+    auth=False,
+    media_type="text/html",
+    summary="The reset form's target (form-encoded token and password)",
+)
+async def reset_password_form(request: web.Request) -> web.Response:
+    form = await request.post()
+    token, password = form.get("token"), form.get("password")
+    try:
+        if not isinstance(token, str) or not isinstance(password, str):
+            raise ValueError("token and password are required")
+        parsed = ResetIn(token=token, password=password)
+        await request.app[ACCOUNTS].reset_password(
+            parsed.token, parsed.password, client_address(request)
+        )
+    except (DomainError, ValueError):
+        return _page(
+            400,
+            "The password was not changed",
+            "The link is invalid, used or expired, or the password is shorter than 8 "
+            "characters. Ask for a new link from the sign-in screen.",
+        )
+    return _page(200, "Password changed", "Sign in with your new password.")

@@ -5,6 +5,8 @@ get more mails or password checks through than the limit."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from domain.account_records import RESET, VERIFY, IssuedAccess, SignedIn
@@ -17,6 +19,8 @@ from domain.refresh import SignInTokens
 from domain.security import PasswordHasher
 from domain.throttle import WindowCounter, retry_after_seconds
 from domain.users import address_key_of, normalise_email
+
+log = logging.getLogger("studysync.accounts")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class AccountService:
         self._counters = counters
         self._limits = limits
         self._publisher = publisher
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- verification ------------------------------------------------------------------------
 
@@ -82,9 +87,10 @@ class AccountService:
     # ---- password reset ----------------------------------------------------------------------
 
     async def forgot_password(self, email: str, address: str) -> None:
-        """Mails a reset link if the account exists; the caller answers 202 either way. Both
-        paths run the same lookup and the mail goes out after the response, so the timing says
-        nothing about the address either."""
+        """Mails a reset link if the account exists; the caller answers 202 either way. The
+        request only takes its limit slots: looking the address up, storing the token and
+        mailing happen in a background task, so known and unknown addresses answer alike (a
+        stored token costs a commit that an unknown address would not)."""
         await self._reserve_reset_request(address)
         try:
             email = normalise_email(email, "")
@@ -95,13 +101,29 @@ class AccountService:
         )
         if not mails.granted:
             return  # silently: a 429 here would tell that the account exists
+        task = asyncio.create_task(self._mail_reset(email), name="password-reset-mail")
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    async def _mail_reset(self, email: str) -> None:
         async with self._uow() as uow:
             credentials = await uow.users.credentials_by_email(email)
             user = await uow.users.get(credentials.user_id) if credentials else None
-            token = await self._mail.create(uow, user.id, RESET) if user else None
+            if user is None:
+                return
+            token = await self._mail.create(uow, user.id, RESET)
             await uow.commit()
-        if user is not None and token is not None:
-            self._mail.send_reset(user, token)
+        self._mail.send_reset(user, token)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("password reset mail not prepared: %r", task.exception())
+
+    async def close(self) -> None:
+        """Let reset mails being prepared finish (at shutdown)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=5)
 
     async def reset_password(self, token: str, password: str, address: str) -> SignedIn:
         await self._reserve_reset_request(address)

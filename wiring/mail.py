@@ -31,7 +31,7 @@ async def mail_context(app: web.Application) -> AsyncIterator[None]:
     config = app[SETTINGS].email
     queue = MailQueue(
         build_mailer(app),
-        counter=app[METRIC_FAMILIES].mail_sent,
+        counter=app[METRIC_FAMILIES].mail_sent,  # studysync_mail_sent_total{result}
         base_delay=app[OVERRIDES].get("mail_base_delay", 2.0),
     )
     await queue.start()

@@ -139,6 +139,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     yield
     pruning.cancel()
     await asyncio.gather(pruning, return_exceptions=True)
+    await app[ACCOUNTS].close()
     hashing.close()
 
 

@@ -17,17 +17,23 @@ from storage.tables import (
     constellation_attempts,
     constellations,
     focus_sessions,
+    group_invites,
     group_members,
     group_sessions,
     matching_dismissals,
     message_mentions,
     message_pins,
     message_reactions,
+    message_reports,
     messages,
+    notification_levels,
     notifications,
     posts,
+    push_subscriptions,
     refresh_tokens,
     session_rsvps,
+    uploads,
+    user_blocks,
     users,
 )
 
@@ -73,4 +79,12 @@ EXPORT_SECTIONS: dict[str, ExportSection] = {
     "mentions": rows_where(message_mentions.c.user_id),  # messages that mention the user
     "pins": rows_where(message_pins.c.pinned_by),
     "matching_dismissals": rows_where(matching_dismissals.c.user_id),
+    "uploads": rows_where(uploads.c.user_id, omit=("blob_key", "thumbnail_key")),
+    "invites_created": rows_where(group_invites.c.created_by),
+    "blocks": rows_where(user_blocks.c.blocker_id),
+    "reports": rows_where(message_reports.c.reporter_id),
+    "notification_levels": rows_where(notification_levels.c.user_id),
+    "push_subscriptions": rows_where(
+        push_subscriptions.c.user_id, omit=("endpoint", "p256dh", "auth", "endpoint_sha256")
+    ),
 }

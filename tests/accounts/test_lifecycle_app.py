@@ -158,3 +158,23 @@ async def test_forgot_takes_comparable_time_for_known_and_unknown_addresses(
     # insert. Generous for a loaded test machine; a path that hashed or mailed inline would
     # cost tens of milliseconds more.
     assert gap < 0.025, (statistics.median(known), statistics.median(unknown))
+
+
+async def test_the_reset_mail_link_serves_a_form_that_resets(
+    make_client: Any, tmp_path: Path
+) -> None:
+    client, outbox = await _app(make_client, tmp_path)
+    account = await register(client)
+    email = account["user"]["email"]
+    await client.post("/api/auth/password/forgot", json={"email": email})
+    token = await outbox.token_for(email, "Reset")
+    page = await client.get(f"/reset-password?token={token}")
+    assert page.status == 200 and f'value="{token}"' in await page.text()
+    short = await client.post("/reset-password", data={"token": token, "password": "short"})
+    assert short.status == 400 and "not changed" in await short.text()
+    done = await client.post("/reset-password", data={"token": token, "password": "new and long"})
+    assert done.status == 200 and "Password changed" in await done.text()
+    again = await client.post("/reset-password", data={"token": token, "password": "new and long"})
+    assert again.status == 400  # single use
+    login = await client.post("/api/auth/login", json={"email": email, "password": "new and long"})
+    assert login.status == 200

@@ -37,6 +37,8 @@ async def test_register_mails_a_verification_that_the_link_page_and_the_api_acce
 
     status, answer = await server.call("POST", "/api/auth/resend-verification", account["token"])
     assert status == 200 and answer["sent"] is False
+    status, metrics = await server.call("GET", "/metrics")
+    assert status == 200 and 'studysync_mail_sent_total{result="sent"} 1.0' in metrics
 
 
 async def test_resend_verification_allows_three_per_hour_when_fired_at_once(
