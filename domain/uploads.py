@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from domain.errors import Conflict, NotFound, PayloadTooLarge
+from domain.errors import Conflict, NotFound, PayloadTooLarge, Unavailable
 from domain.ports import BlobStore, ImageCleaner, UnitOfWork, UnitOfWorkFactory
 
 URL_PREFIX = "/uploads/"  # the serving route; the key after it is the capability
@@ -127,9 +127,9 @@ class UploadService:
         if len(data) > self.limits.max_bytes:
             raise PayloadTooLarge(f"An upload is at most {self.limits.max_bytes} bytes")
         clean = await self._images.process(data)
-        key = await self._blobs.put(clean.image.data)
+        key = await self._put(clean.image.data)
         try:
-            thumbnail_key = await self._blobs.put(clean.thumbnail.data)
+            thumbnail_key = await self._put(clean.thumbnail.data)
         except BaseException:
             await self._discard(key)
             raise
@@ -159,6 +159,12 @@ class UploadService:
         except BaseException:
             await self._discard(key, thumbnail_key)
             raise
+
+    async def _put(self, data: bytes) -> str:
+        try:
+            return await self._blobs.put(data)
+        except OSError as error:  # disk full, permissions, a missing mount
+            raise Unavailable("The file store is unavailable; nothing was stored") from error
 
     async def _discard(self, *keys: str) -> None:
         for key in keys:

@@ -27,7 +27,7 @@ from wiring.keys import GROUPS, SOCKETIO
 
 MESSAGE_KEYS = {
     "id", "groupId", "userId", "userName", "content", "messageType", "imageUrl", "clientId",
-    "timestamp", "editedAt", "reactions",
+    "timestamp", "editedAt", "reactions", "image",
 }
 EVENTS = [
     "message:send", "message:react", "message:edit", "message:delete", "messages:sync",
