@@ -79,6 +79,8 @@ def server(
         stop_server(process)
         if request.param == "mariadb":
             asyncio.run(wipe(database_url))
+    log = (tmp / "server.log").read_text()
+    assert "Traceback" not in log, log  # every refusal above was an answer, never a crash
 
 
 @pytest.fixture
@@ -252,6 +254,33 @@ async def test_requests_that_are_not_an_upload(client: aiohttp.ClientSession) ->
     )
     assert broken.status in (415, 422), await broken.text()
     assert await broken.json()
+    await assert_healthy(client)
+
+
+MALFORMED = {
+    "no boundary": ("multipart/form-data", b"--x\r\n\r\nabc"),
+    "never closed": ("multipart/form-data; boundary=xyz",
+                     b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc'),
+    "no disposition": ("multipart/form-data; boundary=xyz", b"--xyz\r\n\r\nabc\r\n--xyz--\r\n"),
+    "nested": ("multipart/form-data; boundary=xyz",
+               b"--xyz\r\nContent-Type: multipart/mixed; boundary=in\r\n\r\n"
+               b"--in\r\n\r\nabc\r\n--in--\r\n--xyz--\r\n"),
+    "garbage": ("multipart/form-data; boundary=xyz", b"\x00\xff" * 100),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+async def test_malformed_multipart_is_a_clear_4xx(
+    client: aiohttp.ClientSession, server: Server, name: str
+) -> None:
+    content_type, body = MALFORMED[name]
+    account = await register(client)
+    response = await client.post(
+        "/api/uploads", data=body, headers=account["headers"] | {"Content-Type": content_type}
+    )
+    assert 400 <= response.status < 500, await response.text()
+    assert (await response.json())["success"] is False
+    assert await server.upload_rows(account["user"]["id"]) == 0
     await assert_healthy(client)
 
 
