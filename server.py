@@ -19,6 +19,7 @@ from settings import (
     load_settings,
     project_version,
     resolve_jwt_secret,
+    resolve_vapid_key,
 )
 
 log = logging.getLogger("studysync.server")
@@ -33,7 +34,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     from commands.preflight import check_port_free, migrate, ping_database
 
-    settings = resolve_jwt_secret(_settings(args))
+    settings = resolve_vapid_key(resolve_jwt_secret(_settings(args)))
     configure_logging(settings.log_level, settings.log_json)
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")

@@ -51,6 +51,8 @@ def _schema(
 
 
 def _path_schema(name: str) -> dict[str, Any]:
+    """`…_id` path parts are integer ids (api/routing.py checks them); others are strings
+    (e.g. an invite `code`)."""
     if name.endswith("_id"):
         return {"type": "integer", "minimum": 0}
     return {"type": "string"}
@@ -75,6 +77,8 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
             "description": "Success",
             "content": {endpoint.media_type: {"schema": ok_schema}},
         }
+        if endpoint.status != 204
+        else {"description": "Success, no content"}
     }
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for status in sorted(_error_statuses(endpoint)):

@@ -19,6 +19,14 @@ class ReactionOut(CamelOut):
     user_ids: list[int]
 
 
+class ReplyToOut(CamelOut):
+    id: int | None
+    user_id: int | None
+    user_name: str | None
+    excerpt: str | None
+    deleted: bool
+
+
 class MessageImageOut(CamelOut):
     url: str
     thumbnail_url: str
@@ -38,9 +46,12 @@ class ChatMessageOut(CamelOut):
     timestamp: datetime
     edited_at: datetime | None
     reactions: list[ReactionOut]
+    reply_to: ReplyToOut | None
+    mentions: list[int]
     image: MessageImageOut | None = Field(
         description="An uploaded image (the message was sent with uploadId), else null"
     )
+    hidden_by_block: bool | None = None  # present (true) only when the viewer blocked the author
 
 
 class MemberOut(CamelOut):

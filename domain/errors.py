@@ -26,12 +26,30 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class EmailUnverified(Forbidden):
+    """[accounts] require_verified_email is on and the caller has not verified their email."""
+
+    code = "email_unverified"
+
+
+class TokenReused(Unauthorized):
+    """A spent refresh token came back: its whole family has been revoked."""
+
+    code = "token_reused"
+
+
 class NotFound(DomainError):
     code = "not_found"
 
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Gone(DomainError):
+    """The thing existed but can no longer be used (an expired, revoked or used-up invite)."""
+
+    code = "gone"
 
 
 class RateLimited(DomainError):
