@@ -171,6 +171,21 @@ class UploadService:
             with contextlib.suppress(OSError):
                 await self._blobs.delete(key)
 
+    async def sweep(self, grace_seconds: float = 3600, batch: int = 500) -> int:
+        """Delete files no upload row names (their account was deleted: the rows cascade,
+        the files stay). Only files older than `grace_seconds`: an upload in flight has its
+        files written before its row commits. Returns how many were deleted."""
+        stale = await self._blobs.stale_keys(grace_seconds)
+        removed = 0
+        for start in range(0, len(stale), batch):
+            chunk = stale[start : start + batch]
+            async with self._uow() as uow:
+                known = await uow.uploads.known_keys(chunk)
+            for key in chunk:
+                if key not in known and await self._blobs.delete(key):
+                    removed += 1
+        return removed
+
     async def open(self, key: str) -> ServedFile:
         """The file behind a capability URL (image or thumbnail); unknown keys are not found.
         The database is asked first: a key that was never stored never reaches the files."""

@@ -28,6 +28,7 @@ from storage.tables import (
     posts,
     refresh_tokens,
     session_rsvps,
+    uploads,
     users,
 )
 
@@ -73,4 +74,5 @@ EXPORT_SECTIONS: dict[str, ExportSection] = {
     "mentions": rows_where(message_mentions.c.user_id),  # messages that mention the user
     "pins": rows_where(message_pins.c.pinned_by),
     "matching_dismissals": rows_where(matching_dismissals.c.user_id),
+    "uploads": rows_where(uploads.c.user_id),  # the images' keys are their URLs (/uploads/<key>)
 }
