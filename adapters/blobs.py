@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -102,3 +103,17 @@ class LocalBlobStore:
     def open_path(self, key: str) -> Path | None:
         path = self._path(key)
         return path if path.is_file() else None
+
+    async def stale_keys(self, older_than_seconds: float) -> list[str]:
+        """Keys of blobs last written more than that long ago (temporary files excluded)."""
+        return await asyncio.to_thread(self._stale_keys, older_than_seconds)
+
+    def _stale_keys(self, older_than_seconds: float) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        cutoff = time.time() - older_than_seconds
+        return [
+            path.name
+            for path in self.root.glob("??/*")
+            if _KEY.fullmatch(path.name) and path.stat().st_mtime < cutoff
+        ]

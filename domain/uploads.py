@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from domain.errors import Conflict, NotFound, PayloadTooLarge
+from domain.errors import Conflict, NotFound, PayloadTooLarge, Unavailable
 from domain.ports import BlobStore, ImageCleaner, UnitOfWork, UnitOfWorkFactory
 
 URL_PREFIX = "/uploads/"  # the serving route; the key after it is the capability
@@ -127,9 +127,9 @@ class UploadService:
         if len(data) > self.limits.max_bytes:
             raise PayloadTooLarge(f"An upload is at most {self.limits.max_bytes} bytes")
         clean = await self._images.process(data)
-        key = await self._blobs.put(clean.image.data)
+        key = await self._put(clean.image.data)
         try:
-            thumbnail_key = await self._blobs.put(clean.thumbnail.data)
+            thumbnail_key = await self._put(clean.thumbnail.data)
         except BaseException:
             await self._discard(key)
             raise
@@ -160,10 +160,31 @@ class UploadService:
             await self._discard(key, thumbnail_key)
             raise
 
+    async def _put(self, data: bytes) -> str:
+        try:
+            return await self._blobs.put(data)
+        except OSError as error:  # disk full, permissions, a missing mount
+            raise Unavailable("The file store is unavailable; nothing was stored") from error
+
     async def _discard(self, *keys: str) -> None:
         for key in keys:
             with contextlib.suppress(OSError):
                 await self._blobs.delete(key)
+
+    async def sweep(self, grace_seconds: float = 3600, batch: int = 500) -> int:
+        """Delete files no upload row names (their account was deleted: the rows cascade,
+        the files stay). Only files older than `grace_seconds`: an upload in flight has its
+        files written before its row commits. Returns how many were deleted."""
+        stale = await self._blobs.stale_keys(grace_seconds)
+        removed = 0
+        for start in range(0, len(stale), batch):
+            chunk = stale[start : start + batch]
+            async with self._uow() as uow:
+                known = await uow.uploads.known_keys(chunk)
+            for key in chunk:
+                if key not in known and await self._blobs.delete(key):
+                    removed += 1
+        return removed
 
     async def open(self, key: str) -> ServedFile:
         """The file behind a capability URL (image or thumbnail); unknown keys are not found.

@@ -80,6 +80,15 @@ class SqlUploadRepository:
         row = (await self._db.execute(select(uploads).where(uploads.c.id == upload_id))).first()
         return None if row is None else _upload(row)
 
+    async def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these keys an upload row names (as its image or its thumbnail)."""
+        if not keys:
+            return set()
+        query = select(uploads.c.blob_key, uploads.c.thumbnail_key).where(
+            or_(uploads.c.blob_key.in_(keys), uploads.c.thumbnail_key.in_(keys))
+        )
+        return {key for row in await self._db.execute(query) for key in row} & set(keys)
+
     async def content_type_of(self, key: str) -> str | None:
         """The type of the image or thumbnail stored under this key."""
         query = select(uploads.c.blob_key, uploads.c.content_type,

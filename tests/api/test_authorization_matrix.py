@@ -95,6 +95,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/groups/{group_id}/members/{user_id}"): Case(owner_only(200)),
     ("GET", "/api/chat/{group_id}/messages"): Case(members_only(200)),
     ("POST", "/api/chat/{group_id}/send"): Case(members_only(201), {"content": "hi"}),
+    # Multipart only (a JSON body is refused alike); tests/api/test_uploads.py uploads for real.
+    ("POST", "/api/uploads"): Case(everyone(415), {"file": "x"}),
     ("POST", "/api/chat/{group_id}/message"): Case(members_only(201), {"content": "hi"}),
     ("POST", "/api/chat/message/{message_id}/react"): Case(members_only(200), {"emoji": "👍"}),
     ("PATCH", "/api/chat/message/{message_id}"): Case(owner_only(200), {"content": "edited"}),

@@ -8,13 +8,17 @@ each call that changes something."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jsonschema_rs
+from PIL import Image
 
 from api.openapi import build_document
 from api.routing import ENDPOINTS, Endpoint
-from settings import load_settings
+from settings import UploadsSettings, load_settings
 from tests.accounts_helpers import Outbox
 from tests.api.test_authorization_matrix import ROUTES, World, body_for, build_world, fill
 from tests.helpers import profile, register
@@ -119,6 +123,7 @@ async def check_variants(client: Any, checker: Checker, by_route: dict[tuple[str
             send, json={"content": "again", "clientId": "c-1"}, headers=member["headers"]
         )
         await checker.check(by_route["POST", "/api/chat/{group_id}/send"], response)
+    await check_upload(client, checker, by_route, member, send)
     stranger = await register(client)
     url = f"/api/users/{stranger['user']['id']}"
     response = await client.get(url, headers=member["headers"])
@@ -154,6 +159,24 @@ async def check_suggestions(
     await checker.check(by_route["POST", route], response)
 
 
+async def check_upload(
+    client: Any, checker: Checker, by_route: dict[tuple[str, str], Endpoint], member: Any, send: str
+) -> None:
+    """An upload (multipart) and an image message carrying it (`image` filled in)."""
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(picture, format="PNG")
+    form = aiohttp.FormData()
+    form.add_field("file", picture.getvalue(), filename="a.png", content_type="image/png")
+    response = await client.post("/api/uploads", data=form, headers=member["headers"])
+    await checker.check(by_route["POST", "/api/uploads"], response)
+    upload_id = (await response.json())["upload"]["id"]
+    response = await client.post(
+        send, json={"messageType": "image", "uploadId": upload_id}, headers=member["headers"]
+    )
+    await checker.check(by_route["POST", "/api/chat/{group_id}/send"], response)
+    assert (await response.json())["message"]["image"]["width"] == 40
+
+
 def test_every_json_route_declares_a_response_model(sqlite_url: str) -> None:
     from app import create_app
     from tests.conftest import settings_for
@@ -167,9 +190,10 @@ def test_every_json_route_declares_a_response_model(sqlite_url: str) -> None:
     assert not missing, f"declare response= on: {missing}"
 
 
-async def test_every_answer_matches_its_declared_model(make_client: Any, tmp_path: Any) -> None:
+async def test_every_answer_matches_its_declared_model(make_client: Any, tmp_path: Path) -> None:
     loaded = load_settings(environ={"ADMIN_EMAILS": ADMIN_EMAIL, "OUTBOX_DIR": str(tmp_path)})
-    client = await make_client(accounts=loaded.accounts, email=loaded.email)
+    uploads = UploadsSettings(dir=str(tmp_path / "uploads"))
+    client = await make_client(accounts=loaded.accounts, email=loaded.email, uploads=uploads)
     endpoints: list[Endpoint] = client.server.app[ENDPOINTS]
     checker = Checker(endpoints)
     by_route = {(e.method, e.path): e for e in endpoints}

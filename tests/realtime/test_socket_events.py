@@ -28,7 +28,7 @@ from wiring.keys import GROUPS, SOCKETIO
 MESSAGE_KEYS = {
     "id", "groupId", "userId", "userName", "content", "messageType", "imageUrl", "clientId",
     "timestamp", "editedAt", "reactions",
-    "replyTo", "mentions",
+    "replyTo", "mentions", "image",
 }
 EVENTS = [
     "message:send",

@@ -7,6 +7,7 @@ import { loadOlder } from "./room.js";
 import { markRead, onComposerInput, sendFromComposer, stopTyping } from "./composer.js";
 import { loadRecommendations, openDiscover } from "./discover.js";
 import "./verify_banner.js";
+import "./uploads.js";
 
 export function wire() {
   buildScheduleGrid();
