@@ -6,6 +6,9 @@ import { createGroup, joinGroup, renderGroups } from "./groups.js";
 import { loadOlder } from "./room.js";
 import { markRead, onComposerInput, sendFromComposer, stopTyping } from "./composer.js";
 import { loadRecommendations, openDiscover } from "./discover.js";
+import "./threads.js"; // replies, mentions, pins
+import "./days.js"; // day separators
+import "./notifications.js"; // the notifications panel
 
 export function wire() {
   buildScheduleGrid();
