@@ -8,12 +8,16 @@ import asyncio
 import pytest
 from sqlalchemy import delete, func, select
 
+from domain.bus import EventBus
+from domain.chat import ChatService, NewMessage
+from domain.events import NotificationCreated
+from domain.throttle import MemoryWindowCounter
 from storage.tables import message_mentions, message_pins, message_replies, notifications, users
 from tests.api.test_chat import room, send
 from tests.api.test_groups import create_group
 from tests.api.test_progress import query_counter
 from tests.helpers import expect_error, register
-from wiring.keys import ENGINE
+from wiring.keys import ENGINE, UOW
 
 
 async def history(client, gid, account, query=""):
@@ -140,6 +144,37 @@ async def test_foreign_unknown_and_non_member_references_change_nothing(client) 
     assert await count_rows(client, notifications) == before
     assert await count_rows(client, message_mentions) == 0
     assert await count_rows(client, message_replies) == 0
+
+
+async def test_the_mention_filter_decides_who_is_notified(client) -> None:
+    """The hook a block rule plugs into (ChatService(mention_filter=...)): it sees the stored
+    message and the recipients, in the send's transaction; whom it drops gets nothing."""
+    gid, leader, member, _ = await room(client)
+    third = await register(client)
+    await client.post(f"/api/groups/{gid}/join", headers=third["headers"])
+    seen = []
+
+    async def only_third(uow, message, recipients):
+        seen.append((message.id, sorted(recipients)))
+        return [user_id for user_id in recipients if user_id == third["user"]["id"]]
+
+    bus = EventBus()
+    published = []
+
+    async def record(event):
+        published.append(event)
+
+    bus.subscribe(NotificationCreated, record)
+    chat = ChatService(
+        client.server.app[UOW], bus, MemoryWindowCounter(60), 100, 4000, mention_filter=only_third
+    )
+    ids = (member["user"]["id"], third["user"]["id"], leader["user"]["id"])
+    message, created = await chat.send(leader["user"]["id"], NewMessage(gid, "hi", mentions=ids))
+    assert created and message.mentions == tuple(sorted(ids))
+    assert seen == [(message.id, sorted([member["user"]["id"], third["user"]["id"]]))]
+    assert await my_notifications(client, member) == []
+    (note,) = await my_notifications(client, third)
+    assert [event.notification.id for event in published] == [note["id"]]
 
 
 async def test_a_retried_client_id_notifies_once(client) -> None:
