@@ -18,16 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import ports
 from domain.errors import Unavailable
+from storage.repositories.account_data import SqlAccountDataRepository
+from storage.repositories.account_tokens import SqlAccountTokenRepository
 from storage.repositories.chat import SqlChatRepository
 from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
 from storage.repositories.matching import SqlMatchingRepository
+from storage.repositories.moderation import SqlBlockRepository, SqlModerationRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.push import SqlPushRepository
 from storage.repositories.revocations import SqlRevocationRepository
 from storage.repositories.threads import SqlThreadRepository
+from storage.repositories.uploads import SqlUploadRepository
 from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
@@ -109,6 +114,14 @@ class SqlUnitOfWork:
         return SqlRevocationRepository(self._open_connection())
 
     @cached_property
+    def account_tokens(self) -> SqlAccountTokenRepository:
+        return SqlAccountTokenRepository(self._open_connection())
+
+    @cached_property
+    def account_data(self) -> SqlAccountDataRepository:
+        return SqlAccountDataRepository(self._open_connection())
+
+    @cached_property
     def notifications(self) -> SqlNotificationRepository:
         return SqlNotificationRepository(self._open_connection())
 
@@ -143,6 +156,23 @@ class SqlUnitOfWork:
     @cached_property
     def posts(self) -> SqlPostRepository:
         return SqlPostRepository(self._open_connection())
+
+    @cached_property
+    def uploads(self) -> SqlUploadRepository:
+        return SqlUploadRepository(self._open_connection())
+
+    # issue 17: moderation and push
+    @cached_property
+    def blocks(self) -> SqlBlockRepository:
+        return SqlBlockRepository(self._open_connection())
+
+    @cached_property
+    def moderation(self) -> SqlModerationRepository:
+        return SqlModerationRepository(self._open_connection())
+
+    @cached_property
+    def push(self) -> SqlPushRepository:
+        return SqlPushRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None

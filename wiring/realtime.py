@@ -16,7 +16,17 @@ from realtime.presence import MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
 from realtime.server import keep_presence_fresh, socket_server
 from realtime.wire import WIRE
-from wiring.keys import CHANGE_FEED, CHAT, GROUPS, PUBLISHER, REDIS, SETTINGS, SOCKETIO, USERS
+from wiring.keys import (
+    CHANGE_FEED,
+    CHAT,
+    GROUPS,
+    PRESENCE,
+    PUBLISHER,
+    REDIS,
+    SETTINGS,
+    SOCKETIO,
+    USERS,
+)
 
 
 def attach_socket_server(
@@ -34,6 +44,7 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
     presence = (
         RedisPresence(redis, settings.redis_prefix) if redis is not None else MemoryPresence()
     )
+    app[PRESENCE] = presence  # push asks it who is offline
     namespace = ChatNamespace(
         chat=app[CHAT],
         groups=app[GROUPS],
