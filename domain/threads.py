@@ -38,7 +38,7 @@ class Parent:
 
     id: int
     group_id: int
-    user_id: int
+    user_id: int | None  # None: its author deleted their account
     user_name: str
     content: str
 

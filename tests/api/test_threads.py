@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from domain.bus import EventBus
 from domain.chat import ChatService, NewMessage
 from domain.events import NotificationCreated
 from domain.throttle import MemoryWindowCounter
-from storage.tables import message_mentions, message_pins, message_replies, notifications, users
+from storage.tables import message_mentions, message_pins, message_replies, notifications
 from tests.api.test_chat import room, send
 from tests.api.test_groups import create_group
 from tests.api.test_progress import query_counter
@@ -223,24 +223,46 @@ async def test_history_reads_replies_and_mentions_without_n_plus_one(client) -> 
     assert await page_queries(30) == small
 
 
-async def test_account_deletion_keeps_replies_and_drops_mentions(client) -> None:
+async def delete_account(client, account, purge: bool) -> None:
+    response = await client.delete(
+        "/api/auth/me",
+        json={"password": account["password"], "purgeMessages": purge},
+        headers=account["headers"],
+    )
+    assert response.status in (200, 204), await response.text()
+
+
+@pytest.mark.parametrize("purge", [False, True])
+async def test_account_deletion_keeps_replies_and_drops_mentions(client, purge) -> None:
     gid, leader, member, _ = await room(client)
     parent = await send(client, gid, member, "mine")
     await send(client, gid, leader, "re", replyTo=parent["id"], mentions=[member["user"]["id"]])
     response = await client.post(f"/api/chat/message/{parent['id']}/pin", headers=leader["headers"])
     assert response.status == 200
-    async with client.server.app[ENGINE].begin() as connection:
-        await connection.execute(delete(users).where(users.c.id == member["user"]["id"]))
-    (reply,) = await history(client, gid, leader)
+    await delete_account(client, member, purge)
+    page = await history(client, gid, leader)
+    reply = page[-1]
     assert reply["mentions"] == []
-    assert reply["replyTo"] == {
-        "id": None,
-        "userId": None,
-        "userName": None,
-        "excerpt": None,
-        "deleted": True,
-    }
-    assert await count_rows(client, message_pins) == 0
+    if purge:  # the parent went with the account
+        assert reply["replyTo"] == {
+            "id": None,
+            "userId": None,
+            "userName": None,
+            "excerpt": None,
+            "deleted": True,
+        }
+        assert await count_rows(client, message_pins) == 0
+    else:  # the parent stays, anonymous
+        assert reply["replyTo"] == {
+            "id": parent["id"],
+            "userId": None,
+            "userName": "Deleted user",
+            "excerpt": "mine",
+            "deleted": False,
+        }
+        assert [m["id"] for m in await pins(client, gid, leader)] == [parent["id"]]
+        again = await send(client, gid, leader, "still answerable", replyTo=parent["id"])
+        assert again["replyTo"]["userName"] == "Deleted user"
 
 
 async def pin(client, message_id, account, method="post"):
