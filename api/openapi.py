@@ -51,6 +51,8 @@ def _schema(
 
 
 def _path_schema(name: str) -> dict[str, Any]:
+    """`…_id` path parts are integer ids (api/routing.py checks them); others are strings
+    (e.g. an invite `code`)."""
     if name.endswith("_id"):
         return {"type": "integer", "minimum": 0}
     return {"type": "string"}

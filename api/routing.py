@@ -12,8 +12,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from api.errors import error_response, validation_details
-from api.observability import user_id_var
 from domain.errors import InvalidInput, Unauthorized
+from domain.log_context import user_id_var
 from domain.models import User
 from wiring.keys import USERS
 
@@ -139,7 +139,8 @@ def _with_inputs(
     query: type[BaseModel] | None,
 ) -> Handler:
     """Check the path ids, then parse the query, then the body, and call the handler with them."""
-    # Integer ids are checked here; other path parameters (e.g. an upload's key) are text.
+    # `…_id` parts are integer ids, checked here; any other part (an upload's key, an invite
+    # code) is text for the handler to check.
     id_names = [name for name in _PATH_PARAM.findall(path) if name.endswith("_id")]
 
     async def with_inputs(request: web.Request) -> web.StreamResponse:

@@ -46,6 +46,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Gone(DomainError):
+    """The thing existed but can no longer be used (an expired, revoked or used-up invite)."""
+
+    code = "gone"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 

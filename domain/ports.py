@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the records' modules hold the services, which import these 
     from domain.chat import Author, Message, NewMessage, Reaction
     from domain.group_sessions import GroupSession
     from domain.groups import Group, GroupDetails, Member, Membership, MyGroup
+    from domain.invites import DirectoryFilter, Invite
     from domain.matching_records import GroupCard, StudentRecord
     from domain.moderation_records import BlockedUser, Mute, Report
     from domain.notifications import NewNotification, Notification
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the records' modules hold the services, which import these 
         UserProgress,
     )
     from domain.push_records import NewSubscription, PushTarget
+    from domain.search import SearchHit
     from domain.threads import Parent, ReplyRef
     from domain.uploads import MessageImage, NewUpload, Upload
 
@@ -335,6 +337,29 @@ class ChangeFeed(Protocol):
     async def publish(self, kind: str, payload: dict[str, Any]) -> None: ...
 
 
+# --- issue 16: message search, group directory and invites ---
+class SearchRepository(Protocol):
+    async def messages(
+        self,
+        user_id: int,
+        terms: list[str],
+        group_id: int | None,
+        before: int | None,
+        limit: int,
+    ) -> tuple[list[SearchHit], bool]: ...
+
+
+class InviteRepository(Protocol):
+    async def directory(self, wanted: DirectoryFilter) -> tuple[list[Group], bool]: ...
+    async def add(
+        self, code: str, group_id: int, created_by: int, max_uses: int | None, expires_at: datetime
+    ) -> Invite: ...
+    async def get(self, code: str, lock: bool = False) -> Invite | None: ...
+    async def for_group(self, group_id: int) -> list[Invite]: ...
+    async def revoke(self, code: str, now: datetime) -> None: ...
+    async def use(self, code: str, now: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction, one repository per aggregate; leaving without commit() rolls back."""
 
@@ -372,6 +397,10 @@ class UnitOfWork(Protocol):
     def moderation(self) -> ModerationRepository: ...
     @property
     def push(self) -> PushRepository: ...
+    @property
+    def search(self) -> SearchRepository: ...
+    @property
+    def invites(self) -> InviteRepository: ...
 
     async def commit(self) -> None: ...
 

@@ -315,6 +315,35 @@ refresh_tokens = Table(
     Index(None, "user_id"),
 )
 
+# --- issue 16: message search and group invites (migration 0007) -------------------------------
+# Invite links: `code` is the unguessable capability (secrets.token_urlsafe(24), 192 bits).
+# max_uses NULL = unlimited; uses is counted by a conditional UPDATE (one statement, atomic).
+group_invites = Table(
+    "group_invites",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    _fk("group_id", "study_groups.id"),
+    _fk("created_by", "users.id"),
+    Column("max_uses", Integer, nullable=True),
+    Column("uses", Integer, nullable=False, default=0),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    _created(),
+    Index(None, "group_id", "id"),
+    CheckConstraint("max_uses IS NULL OR max_uses BETWEEN 1 AND 100", name="max_uses_range"),
+)
+
+# The message full-text index is engine-specific DDL made by migration 0007 and not described by
+# this metadata: SQLite's FTS5 table (and its shadow tables) and MariaDB's FULLTEXT index.
+# tests/storage/test_schema.py leaves these names out of the comparison.
+SEARCH_INDEX_TABLE = "messages_fts"
+SEARCH_INDEX_NAME = "ix_messages_content_fulltext"
+
+
+def is_search_index(name: str | None) -> bool:
+    return bool(name) and (name == SEARCH_INDEX_NAME or str(name).startswith(SEARCH_INDEX_TABLE))
+
 # ---- issue 16: replies, mentions, pins (migration 0006) ----------------------------------------
 
 # A reply's parent. The parent may be deleted (SET NULL: the reply then shows a deleted parent)

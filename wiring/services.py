@@ -20,8 +20,8 @@ from domain.events import MemberRequested, MembershipChanged, ProfileChanged
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
+from domain.invites import InviteService
 from domain.mail_tokens import MailTokens
-from domain.matching import MatchingService
 from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
 from domain.pins import PinService
@@ -30,6 +30,7 @@ from domain.progress import ProgressService
 from domain.progress_records import utc_now
 from domain.refresh import SignInTokens
 from domain.revocation import RevokedTokenCache
+from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
 from domain.threads import without_blockers
@@ -46,7 +47,9 @@ from wiring.keys import (
     DELETION,
     GROUP_SESSIONS,
     GROUPS,
+    INVITES,
     MATCHING,
+    METRIC_FAMILIES,
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
@@ -55,6 +58,7 @@ from wiring.keys import (
     PROGRESS,
     PUBLISHER,
     REDIS,
+    SEARCH,
     SERVICES,
     SETTINGS,
     STATS,
@@ -62,6 +66,7 @@ from wiring.keys import (
     USERS,
     Services,
 )
+from wiring.metrics import TimedMatching
 
 log = logging.getLogger("studysync.app")
 
@@ -127,6 +132,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         chat=chat,
     )
     _install(app, services)
+    app[SEARCH] = SearchService(uow)
+    app[INVITES] = InviteService(uow, bus)
     app[PINS] = PinService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
@@ -217,7 +224,8 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
     )
     embedder = _embedder(app)
     bus = app[PUBLISHER]
-    service = MatchingService(
+    metrics = app[METRIC_FAMILIES]
+    service = TimedMatching(
         app[UOW],
         embedder,
         weights,
@@ -227,6 +235,8 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         publisher=bus,
         dismiss_days=config.dismiss_days,
     )
+    service.histogram = metrics.matching_seconds
+    metrics.embed_queue.set_function(lambda: service.pending_refreshes)
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
     bus.subscribe(ProfileChanged, service.on_profile_changed)

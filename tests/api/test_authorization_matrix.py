@@ -29,7 +29,7 @@ ROLES = ("owner", "member", "pending", "outsider")
 @dataclass
 class World:
     accounts: dict[str, dict[str, Any]]
-    ids: dict[str, int]
+    ids: dict[str, Any]  # ids, and the invite code
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,14 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/push/subscriptions"): Case(everyone(204), {"endpoint": "ab" * 32}),
     ("PATCH", "/api/groups/{group_id}/me"): Case(members_only(200), {"notifications": "none"}),
     ("GET", "/api/groups/{group_id}/me"): Case(members_only(200)),
+    # Search, directory and invites (docs/chat.md); {code} is an invite of the owner's group.
+    ("GET", "/api/chat/search"): Case(everyone(200), query="?q=owner"),
+    ("GET", "/api/groups"): Case(everyone(200)),
+    ("POST", "/api/groups/{group_id}/invites"): Case(owner_only(201), {}),
+    ("GET", "/api/groups/{group_id}/invites"): Case(owner_only(200)),
+    ("DELETE", "/api/invites/{code}"): Case(owner_only(200)),
+    ("GET", "/api/invites/{code}"): Case(everyone(200)),
+    ("POST", "/api/invites/{code}/accept"): Case(everyone(200)),
 }
 
 
@@ -207,6 +215,8 @@ async def build_world(client: Any) -> World:
     }
     ids |= await build_progress(client, owner)
     ids["session_id"] = await schedule_session(client, owner, group_id)
+    invite = await client.post(f"/api/groups/{group_id}/invites", json={}, headers=owner["headers"])
+    ids["code"] = (await invite.json())["invite"]["code"]
     return World(accounts, ids)
 
 
