@@ -57,6 +57,9 @@ class HistoryQuery(BaseModel):
         return self
 
 
+RowId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+
+
 class SendIn(CamelIn):
     content: Content = ""
     message_type: Literal["text", "image", "announcement"] = Field(
@@ -64,14 +67,9 @@ class SendIn(CamelIn):
     )
     image_url: ImageUrl | None = Field(None, validation_alias=AliasChoices("imageUrl", "image_url"))
     client_id: ClientId | None = Field(None, validation_alias=AliasChoices("clientId", "client_id"))
-    reply_to: MessageId | None = None
-    mentions: list[MessageId] = Field(default_factory=list, max_length=MAX_MENTIONS)
-    upload_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = Field(
-        None, validation_alias=AliasChoices("uploadId", "upload_id")
-    )
-
-
-MessageId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+    reply_to: RowId | None = None
+    mentions: list[RowId] = Field(default_factory=list, max_length=MAX_MENTIONS)
+    upload_id: RowId | None = Field(None, validation_alias=AliasChoices("uploadId", "upload_id"))
 
 
 class ReactIn(CamelIn):

@@ -34,6 +34,7 @@ from domain.revocation import RevokedTokenCache
 from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
+from domain.threads import without_blockers
 from domain.throttle import MemoryWindowCounter
 from domain.users import LoginLimits, UserService
 from matching.embedder import Embedder, HashingEmbedder
@@ -117,7 +118,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
-        mention_filter=None,  # domain/threads.py MentionFilter: who of the mentioned hears of it
+        mention_filter=without_blockers,  # domain/threads.py MentionFilter: who hears of a mention
     )
     services = Services(
         uow=uow,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.deletion import DELETED_USER_NAME
 from domain.threads import ReplyRef, excerpt
 from storage.tables import message_mentions, message_replies, messages, users
 
@@ -34,8 +35,9 @@ async def replies_by_message(db: AsyncConnection, ids: Sequence[int]) -> dict[in
         if row.parent_id is None:  # the parent was deleted
             found[row.message_id] = ReplyRef(None, row.parent_user_id, row.name, None, True)
         else:
+            name = DELETED_USER_NAME if row.name is None else row.name  # its author left
             found[row.message_id] = ReplyRef(
-                row.parent_id, row.parent_user_id, row.name, excerpt(row.content)
+                row.parent_id, row.parent_user_id, name, excerpt(row.content)
             )
     return found
 

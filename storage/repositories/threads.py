@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Message
+from domain.deletion import DELETED_USER_NAME
 from domain.threads import Parent, ReplyRef
 from storage.repositories.chat import load_messages
 from storage.tables import (
@@ -38,10 +39,10 @@ class SqlThreadRepository:
                 messages.c.id,
                 messages.c.group_id,
                 messages.c.user_id,
-                users.c.name,
+                func.coalesce(users.c.name, DELETED_USER_NAME),
                 messages.c.content,
             )
-            .join(users, users.c.id == messages.c.user_id)
+            .outerjoin(users, users.c.id == messages.c.user_id)  # a deleted author's message stays
             .where(messages.c.id == message_id)
         )
         row = (await self._db.execute(query)).first()

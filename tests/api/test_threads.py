@@ -4,16 +4,22 @@ search")."""
 from __future__ import annotations
 
 import asyncio
+import re
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import event, func, select
 
-from storage.tables import message_mentions, message_pins, message_replies, notifications, users
+from domain.bus import EventBus
+from domain.chat import ChatService, NewMessage
+from domain.events import NotificationCreated
+from domain.throttle import MemoryWindowCounter
+from storage.tables import message_mentions, message_pins, message_replies, notifications
 from tests.api.test_chat import room, send
 from tests.api.test_groups import create_group
-from tests.api.test_progress import query_counter
 from tests.helpers import expect_error, register
-from wiring.keys import ENGINE
+from wiring.keys import ENGINE, UOW
 
 
 async def history(client, gid, account, query=""):
@@ -142,6 +148,37 @@ async def test_foreign_unknown_and_non_member_references_change_nothing(client) 
     assert await count_rows(client, message_replies) == 0
 
 
+async def test_the_mention_filter_decides_who_is_notified(client) -> None:
+    """The hook a block rule plugs into (ChatService(mention_filter=...)): it sees the stored
+    message and the recipients, in the send's transaction; whom it drops gets nothing."""
+    gid, leader, member, _ = await room(client)
+    third = await register(client)
+    await client.post(f"/api/groups/{gid}/join", headers=third["headers"])
+    seen = []
+
+    async def only_third(uow, message, recipients):
+        seen.append((message.id, sorted(recipients)))
+        return [user_id for user_id in recipients if user_id == third["user"]["id"]]
+
+    bus = EventBus()
+    published = []
+
+    async def record(event):
+        published.append(event)
+
+    bus.subscribe(NotificationCreated, record)
+    chat = ChatService(
+        client.server.app[UOW], bus, MemoryWindowCounter(60), 100, 4000, mention_filter=only_third
+    )
+    ids = (member["user"]["id"], third["user"]["id"], leader["user"]["id"])
+    message, created = await chat.send(leader["user"]["id"], NewMessage(gid, "hi", mentions=ids))
+    assert created and message.mentions == tuple(sorted(ids))
+    assert seen == [(message.id, sorted([member["user"]["id"], third["user"]["id"]]))]
+    assert await my_notifications(client, member) == []
+    (note,) = await my_notifications(client, third)
+    assert [event.notification.id for event in published] == [note["id"]]
+
+
 async def test_a_retried_client_id_notifies_once(client) -> None:
     gid, leader, member, _ = await room(client)
     body = {"content": "@m", "mentions": [member["user"]["id"]], "clientId": "retry-1"}
@@ -165,15 +202,38 @@ async def test_parallel_mentioning_sends_each_notify(client) -> None:
     assert sorted(n["messageId"] for n in notes) == sorted(m["id"] for m in sent)
 
 
+STATEMENTS: list[str] = []
+
+
+@contextmanager
+def message_queries(app):
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if re.search(r"\bmessage(s|_replies|_mentions|_reactions)\b", statement):
+            statements.append(statement)
+
+    engine = app[ENGINE].sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 async def test_history_reads_replies_and_mentions_without_n_plus_one(client) -> None:
     gid, leader, member, _ = await room(client)
     app = client.server.app
 
     async def page_queries(limit: int) -> int:
-        with query_counter(app) as counted:
+        """Statements reading messages and what hangs off them; the push dispatcher's reads
+        after the sends' notifications (off the request path) are not the history's."""
+        await asyncio.sleep(0.3)
+        with message_queries(app) as statements:
             page = await history(client, gid, leader, f"?limit={limit}")
         assert len(page) == limit
-        return counted["n"]
+        STATEMENTS[:] = statements
+        return len(statements)
 
     root = await send(client, gid, member, "root")
     for n in range(3):
@@ -185,27 +245,50 @@ async def test_history_reads_replies_and_mentions_without_n_plus_one(client) -> 
         await send(
             client, gid, member, f"s{n}", replyTo=root["id"], mentions=[leader["user"]["id"]]
         )
-    assert await page_queries(30) == small
+    # The page's ids, then the messages, their reactions, reply parents and mentions.
+    assert await page_queries(30) == small == 5, STATEMENTS
 
 
-async def test_account_deletion_keeps_replies_and_drops_mentions(client) -> None:
+async def delete_account(client, account, purge: bool) -> None:
+    response = await client.delete(
+        "/api/auth/me",
+        json={"password": account["password"], "purgeMessages": purge},
+        headers=account["headers"],
+    )
+    assert response.status in (200, 204), await response.text()
+
+
+@pytest.mark.parametrize("purge", [False, True])
+async def test_account_deletion_keeps_replies_and_drops_mentions(client, purge) -> None:
     gid, leader, member, _ = await room(client)
     parent = await send(client, gid, member, "mine")
     await send(client, gid, leader, "re", replyTo=parent["id"], mentions=[member["user"]["id"]])
     response = await client.post(f"/api/chat/message/{parent['id']}/pin", headers=leader["headers"])
     assert response.status == 200
-    async with client.server.app[ENGINE].begin() as connection:
-        await connection.execute(delete(users).where(users.c.id == member["user"]["id"]))
-    (reply,) = await history(client, gid, leader)
+    await delete_account(client, member, purge)
+    page = await history(client, gid, leader)
+    reply = page[-1]
     assert reply["mentions"] == []
-    assert reply["replyTo"] == {
-        "id": None,
-        "userId": None,
-        "userName": None,
-        "excerpt": None,
-        "deleted": True,
-    }
-    assert await count_rows(client, message_pins) == 0
+    if purge:  # the parent went with the account
+        assert reply["replyTo"] == {
+            "id": None,
+            "userId": None,
+            "userName": None,
+            "excerpt": None,
+            "deleted": True,
+        }
+        assert await count_rows(client, message_pins) == 0
+    else:  # the parent stays, anonymous
+        assert reply["replyTo"] == {
+            "id": parent["id"],
+            "userId": None,
+            "userName": "Deleted user",
+            "excerpt": "mine",
+            "deleted": False,
+        }
+        assert [m["id"] for m in await pins(client, gid, leader)] == [parent["id"]]
+        again = await send(client, gid, leader, "still answerable", replyTo=parent["id"])
+        assert again["replyTo"]["userName"] == "Deleted user"
 
 
 async def pin(client, message_id, account, method="post"):

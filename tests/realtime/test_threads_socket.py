@@ -146,3 +146,23 @@ async def test_every_stored_notification_is_pushed(client, sockets) -> None:
     session = (await on_asker.next("notification:new"))["notification"]
     assert session["type"] == "session_announced"
     await on_leader.quiet("notification:new")  # the actor hears of none of their own
+
+
+async def test_a_mention_by_a_blocked_user_notifies_no_one(client, sockets) -> None:
+    """api.md "Moderation": the blocker gets neither the stored notification nor the event;
+    the other mentioned member still does, and the message still lists both."""
+    gid, (leader, member, _), (_, on_member, _) = await trio(client, sockets)
+    third = await register(client)
+    await client.post(f"/api/groups/{gid}/join", headers=third["headers"])
+    on_third = await sockets(third["token"])
+    blocked = await client.post(
+        f"/api/users/{leader['user']['id']}/block", headers=member["headers"]
+    )
+    assert blocked.status in (200, 201), await blocked.text()
+    ids = sorted([member["user"]["id"], third["user"]["id"]])
+    message = await rest_send(client, gid, leader, "both of you", mentions=ids)
+    assert message["mentions"] == ids
+    assert (await on_third.next("notification:new"))["notification"]["messageId"] == message["id"]
+    await on_member.quiet("notification:new")
+    stored = await client.get("/api/notifications", headers=member["headers"])
+    assert (await stored.json())["notifications"] == []

@@ -8,6 +8,9 @@ import { markRead, onComposerInput, sendFromComposer, stopTyping } from "./compo
 import { loadRecommendations, openDiscover } from "./discover.js";
 import "./verify_banner.js";
 import "./uploads.js";
+import "./threads.js"; // replies, mentions, pins
+import "./days.js"; // day separators
+import "./notifications.js"; // the notifications panel
 
 export function wire() {
   buildScheduleGrid();
