@@ -6,6 +6,7 @@ import { createGroup, joinGroup, renderGroups } from "./groups.js";
 import { loadOlder } from "./room.js";
 import { markRead, onComposerInput, sendFromComposer, stopTyping } from "./composer.js";
 import { loadRecommendations, openDiscover } from "./discover.js";
+import "./discovery.js"; // search, browse groups, invite links
 
 export function wire() {
   buildScheduleGrid();
