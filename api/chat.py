@@ -22,7 +22,7 @@ from domain.threads import MAX_MENTIONS
 from wire.chat import message_payload, reactions_payload
 from wiring.keys import CHAT, PINS
 
-routes = Routes("chat", errors=(403, 404, 429))
+routes = Routes("chat", errors=(403, 404, 429), verified_email=True)
 
 
 class HistoryOut(Success):
@@ -66,6 +66,9 @@ class SendIn(CamelIn):
     client_id: ClientId | None = Field(None, validation_alias=AliasChoices("clientId", "client_id"))
     reply_to: MessageId | None = None
     mentions: list[MessageId] = Field(default_factory=list, max_length=MAX_MENTIONS)
+    upload_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = Field(
+        None, validation_alias=AliasChoices("uploadId", "upload_id")
+    )
 
 
 MessageId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
@@ -112,6 +115,7 @@ async def _send(request: web.Request, body: SendIn) -> web.Response:
         body.client_id,
         body.reply_to,
         tuple(body.mentions),
+        upload_id=body.upload_id,
     )
     message, created = await request.app[CHAT].send(current_user(request).id, new)
     return ok(201 if created else 200, message=message_payload(message))

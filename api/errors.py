@@ -18,9 +18,11 @@ from domain.errors import (
     InvalidInput,
     ModelLoading,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     Unauthorized,
     Unavailable,
+    UnsupportedMedia,
 )
 
 log = logging.getLogger("studysync.api")
@@ -41,6 +43,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Unavailable: 503,
     Busy: 503,
     ModelLoading: 503,
+    PayloadTooLarge: 413,
+    UnsupportedMedia: 415,
 }
 
 CODE_BY_STATUS = {

@@ -22,7 +22,7 @@ from domain.matching_records import (
 from wire.times import iso
 from wiring.keys import MATCHING
 
-routes = Routes("matching", errors=(503,))
+routes = Routes("matching", errors=(503,), verified_email=True)
 
 
 class RecommendIn(CamelIn):

@@ -77,6 +77,8 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
             "description": "Success",
             "content": {endpoint.media_type: {"schema": ok_schema}},
         }
+        if endpoint.status != 204
+        else {"description": "Success, no content"}
     }
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for status in sorted(_error_statuses(endpoint)):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import emoji
@@ -20,11 +20,13 @@ from domain.events import (
     ReactionsChanged,
 )
 from domain.groups import GroupService
+from domain.moderation_rules import Muted, mark_blocked
 from domain.notifications import Notification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
 from domain.threads import MentionFilter, ReplyRef, check_mentions, check_reply, notify_mentions
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
+from domain.uploads import MessageImage, attachable_upload
 
 MESSAGE_TYPES = ("text", "image", "announcement")
 # api-realtime.md says 16 bytes, but a family (25 bytes), a tag flag such as England's (28) or a
@@ -45,7 +47,7 @@ class Reaction:
 class Message:
     id: int
     group_id: int
-    user_id: int
+    user_id: int | None  # None: the author deleted their account ("Deleted user")
     user_name: str
     content: str
     message_type: str
@@ -56,6 +58,8 @@ class Message:
     reactions: tuple[Reaction, ...] = ()
     reply_to: ReplyRef | None = None
     mentions: tuple[int, ...] = ()
+    image: MessageImage | None = None  # an uploaded image (sent with uploadId)
+    hidden_by_block: bool = False  # the viewer blocked the author (issue 17)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Author:
     name: str
     role: str
     status: str
+    muted_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ class NewMessage:
     client_id: str | None = None
     reply_to: int | None = None
     mentions: tuple[int, ...] = ()
+    upload_id: int | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def is_single_emoji(text: str) -> bool:
@@ -106,12 +116,24 @@ def validate_image_url(url: str) -> str:
     return url
 
 
-def validate_content(content: str, message_type: str, image_url: str | None, max_chars: int) -> str:
+def validate_content(
+    content: str,
+    message_type: str,
+    image_url: str | None,
+    max_chars: int,
+    upload_id: int | None = None,
+) -> str:
     content = content.strip()
     if message_type not in MESSAGE_TYPES:
         raise InvalidInput("Unknown message type", {"messageType": f"one of {MESSAGE_TYPES}"})
+    if upload_id is not None and message_type != "image":
+        raise InvalidInput(
+            "An uploadId is accepted only on image messages",
+            {"uploadId": "allowed only when messageType is image"},
+        )
     if message_type == "image":
-        validate_image_url(image_url or "")
+        if upload_id is None or image_url is not None:
+            validate_image_url(image_url or "")
     elif image_url is not None:
         raise InvalidInput(
             "An imageUrl is accepted only on image messages",
@@ -188,7 +210,9 @@ class ChatService:
         for nothing. Per send: one query for the author's membership and name, one INSERT (a
         repeated clientId is skipped by the unique constraint), and no re-read: the stored
         message is built from what was inserted."""
-        content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
+        content = validate_content(
+            new.content, new.message_type, new.image_url, self.max_chars, new.upload_id
+        )
         rate_key = f"send:{user_id}"
         rate = await self._sends.reserve(rate_key, self._sends_per_minute)
         if not rate.granted and not new.client_id:  # nothing stored to answer with: refuse now
@@ -277,6 +301,8 @@ class ChatService:
         if author is None or author.status != "active":
             await GroupService.active_membership(uow, user_id, new.group_id)  # names why
             raise Forbidden("Only active members of this group can do that")
+        if author.muted_until is not None and author.muted_until > utc_now():
+            raise Muted(author.muted_until)
         if new.message_type == "announcement" and author.role != "leader":
             raise Forbidden("Only the group leader can post announcements")
         if not pending.rate.granted:
@@ -288,7 +314,11 @@ class ChatService:
             raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
         reply = await check_reply(uow, new.group_id, new.reply_to)
         mentions = await check_mentions(uow, new.group_id, new.mentions)
-        message = await uow.chat.add(user_id, author.name, new, pending.content)
+        image = None
+        if new.upload_id is not None:
+            image = (await attachable_upload(uow, user_id, new.upload_id)).as_message_image()
+            new = replace(new, image_url=image.url)
+        message = await uow.chat.add(user_id, author.name, new, pending.content, image)
         if message is None:
             return None
         if reply is not None or mentions:
@@ -304,7 +334,9 @@ class ChatService:
         wait in a short queue, then RateLimited)."""
         async with self.history_reads.slot(user_id), self._uow() as uow:
             await GroupService.active_membership(uow, user_id, group_id)
-            return await uow.chat.page(group_id, after, before, limit)
+            page, has_more = await uow.chat.page(group_id, after, before, limit)
+            blocked = await uow.blocks.blocked_ids(user_id)
+        return mark_blocked(page, blocked), has_more
 
     async def _own_message(self, uow: UnitOfWork, user_id: int, message_id: int) -> Message:
         message = await uow.chat.get(message_id)

@@ -246,6 +246,11 @@ class MatchingIndex:
         self._groups.remove(group_id)
         self._group_search.remove(group_id)
 
+    @property
+    def pending_refreshes(self) -> int:
+        """Background refreshes (embeddings, the model load) not finished yet."""
+        return len(self._tasks)
+
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)

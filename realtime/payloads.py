@@ -28,6 +28,7 @@ class SendPayload(Payload):
     client_id: ClientId | None = None
     reply_to: Id | None = None
     mentions: Annotated[list[Id], Field(max_length=MAX_MENTIONS)] = []
+    upload_id: Id | None = None
 
 
 class ReactPayload(Payload):

@@ -63,6 +63,13 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/auth/calendar-token"): Case(everyone(200)),
     ("POST", "/api/auth/logout"): Case(everyone(200)),
     ("POST", "/api/auth/logout-all"): Case(everyone(200)),
+    ("POST", "/api/auth/resend-verification"): Case(everyone(200)),
+    ("POST", "/api/auth/password"): Case(
+        everyone(200),
+        {"currentPassword": "correct horse battery", "newPassword": "a brand new secret"},
+    ),
+    ("DELETE", "/api/auth/me"): Case(everyone(204), {"password": "correct horse battery"}),
+    ("GET", "/api/auth/me/export"): Case(everyone(200)),
     ("GET", "/api/users/{user_id}"): Case(everyone(200)),
     ("GET", "/api/notifications"): Case(everyone(200)),
     ("POST", "/api/notifications/{notification_id}/read"): Case(owner_only(200, 404)),
@@ -147,6 +154,29 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/group-sessions/{session_id}"): Case(owner_only(200), {"title": "Moved"}),
     ("DELETE", "/api/group-sessions/{session_id}"): Case(owner_only(200)),
     ("POST", "/api/group-sessions/{session_id}/rsvp"): Case(members_only(200), {"status": "going"}),
+    # Moderation and push (issue 17): the owner leads the group and wrote the message.
+    ("GET", "/api/users/blocked"): Case(everyone(200)),
+    ("POST", "/api/users/{user_id}/block"): Case(
+        {"owner": 201, "member": 422, "pending": 201, "outsider": 201}  # the member is {user_id}
+    ),
+    ("DELETE", "/api/users/{user_id}/block"): Case(everyone(200)),
+    ("POST", "/api/chat/message/{message_id}/report"): Case(
+        {"owner": 422, "member": 201, "pending": 403, "outsider": 403}, {"reason": "spam"}
+    ),
+    ("GET", "/api/admin/reports"): Case(everyone(403)),  # admins only: none of these
+    ("POST", "/api/admin/messages/{message_id}/restore"): Case(everyone(403)),
+    ("DELETE", "/api/admin/messages/{message_id}"): Case(everyone(403)),
+    ("POST", "/api/groups/{group_id}/members/{user_id}/mute"): Case(
+        owner_only(200), {"minutes": 5}
+    ),
+    ("DELETE", "/api/groups/{group_id}/members/{user_id}/mute"): Case(owner_only(200)),
+    ("GET", "/api/push/vapid-public-key"): Case(everyone(200)),
+    ("POST", "/api/push/subscriptions"): Case(
+        everyone(201), {"endpoint": "ab" * 32, "platform": "apns"}
+    ),
+    ("DELETE", "/api/push/subscriptions"): Case(everyone(204), {"endpoint": "ab" * 32}),
+    ("PATCH", "/api/groups/{group_id}/me"): Case(members_only(200), {"notifications": "none"}),
+    ("GET", "/api/groups/{group_id}/me"): Case(members_only(200)),
     # Search, directory and invites (docs/chat.md); {code} is an invite of the owner's group.
     ("GET", "/api/chat/search"): Case(everyone(200), query="?q=owner"),
     ("GET", "/api/groups"): Case(everyone(200)),
