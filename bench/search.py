@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -58,10 +59,10 @@ def vocabulary(rng: random.Random, size: int = 20000) -> list[str]:
 def message_texts(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     words = vocabulary(rng)
-    weights = [1 / (rank + 1) for rank in range(len(words))]  # Zipf-like
+    cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(words))))  # Zipf
     texts = []
     for _ in range(count):
-        body = rng.choices(words, weights, k=rng.randint(6, 16))
+        body = rng.choices(words, cum_weights=cumulative, k=rng.randint(6, 16))
         for word, share in PLANTED:
             if rng.random() < share:
                 body.insert(rng.randrange(len(body) + 1), word)

@@ -10,6 +10,7 @@ from domain.bulkhead import KeyedBulkhead
 from domain.chat import Message
 from domain.errors import InvalidInput
 from domain.groups import GroupService
+from domain.moderation_rules import mark_blocked
 from domain.ports import UnitOfWorkFactory
 
 # Words as both indexes tokenise them: runs of letters and digits. Everything else (quotes,
@@ -62,4 +63,11 @@ class SearchService:
             if group_id is not None:
                 await GroupService.active_membership(uow, user_id, group_id)
             hits, has_more = await uow.search.messages(user_id, terms, group_id, before, limit)
+            blocked = await uow.blocks.blocked_ids(user_id)
+        if blocked:  # flagged as in history: the client hides them (issue 17)
+            marked = mark_blocked([hit.message for hit in hits], blocked)
+            hits = [
+                SearchHit(message, hit.group_title)
+                for message, hit in zip(marked, hits, strict=True)
+            ]
         return hits, has_more, terms

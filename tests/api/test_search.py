@@ -233,3 +233,16 @@ async def test_short_words_and_stopwords(client, database_url) -> None:
     else:
         assert short == []  # too short for the InnoDB index: documented in docs/chat.md
     assert contents(await search(client, leader, "ai course")) == ["about the AI course"]
+
+
+async def test_blocked_authors_are_flagged_as_in_history(client) -> None:
+    gid, leader, member, _ = await room(client)
+    await send(client, gid, leader, "lemma from the leader")
+    blocked = await client.post(
+        f"/api/users/{leader['user']['id']}/block", headers=member["headers"]
+    )
+    assert blocked.status in (200, 201), await blocked.text()
+    (result,) = (await search(client, member, "lemma"))["results"]
+    assert result["message"]["hiddenByBlock"] is True
+    (own,) = (await search(client, leader, "lemma"))["results"]
+    assert "hiddenByBlock" not in own["message"]

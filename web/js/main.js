@@ -11,6 +11,7 @@ import "./uploads.js";
 import "./threads.js"; // replies, mentions, pins
 import "./days.js"; // day separators
 import "./notifications.js"; // the notifications panel
+import "./discovery.js"; // search, browse groups, invite links
 
 export function wire() {
   buildScheduleGrid();

@@ -19,6 +19,8 @@ export function showMain(which) {
   show($("welcome"), which === "welcome");
   show($("discover"), which === "discover");
   show($("room"), which === "room");
+  // Panes that feature modules add (e.g. discovery.js) carry data-pane="<their name>".
+  for (const node of document.querySelectorAll("#main > [data-pane]")) show(node, node.dataset.pane === which);
   $("app-view").classList.toggle("main-open", which !== "welcome");
 }
 
