@@ -6,6 +6,7 @@ import { createGroup, joinGroup, renderGroups } from "./groups.js";
 import { loadOlder } from "./room.js";
 import { markRead, onComposerInput, sendFromComposer, stopTyping } from "./composer.js";
 import { loadRecommendations, openDiscover } from "./discover.js";
+import "./safety.js"; // block / report / mute, push (registers its hooks)
 
 export function wire() {
   buildScheduleGrid();
