@@ -70,6 +70,8 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
             "content": {endpoint.media_type: {"schema": ok_schema}},
         }
     }
+    if endpoint.status == 204:  # no body to describe
+        responses = {"204": {"description": "Success, no content"}}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for status in sorted(_error_statuses(endpoint)):
         responses[str(status)] = {"description": CODE_BY_STATUS[status], "content": error}
