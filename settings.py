@@ -42,6 +42,11 @@ SECTION_ENV_OVERRIDES = {
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
     "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
+    "UPLOADS_DIR": ("uploads", "dir"),
+    "UPLOADS_MAX_BYTES": ("uploads", "max_bytes"),
+    "UPLOADS_MAX_PIXELS": ("uploads", "max_pixels"),
+    "UPLOADS_QUOTA_MB": ("uploads", "quota_mb"),
+    "UPLOADS_S3_URL": ("uploads", "s3_url"),
     # issue 17: push
     "PUSH_ALLOW_HTTP": ("push", "allow_http_endpoints"),
     "VAPID_PRIVATE_KEY": ("push", "vapid_private_key"),
@@ -57,12 +62,19 @@ SECTION_ENV_OVERRIDES = {
     "APNS_TEAM_ID": ("push", "apns_team_id"),
     "APNS_TOPIC": ("push", "apns_topic"),
     "APNS_BASE_URL": ("push", "apns_base_url"),
+    "SMTP_URL": ("email", "smtp_url"),
+    "EMAIL_FROM": ("email", "from"),
+    "PUBLIC_URL": ("email", "public_url"),
+    "OUTBOX_DIR": ("email", "outbox_dir"),
 }
 
 
 # The drivers storage/engine.py configures; anything else fails later with a driver traceback.
 DATABASE_SCHEMES = ("sqlite+aiosqlite", "mysql+asyncmy")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+# TOML keys that are Python keywords: (section, key in the file) -> field name.
+KEY_ALIASES = {("email", "from"): "from_address"}
 ENVIRONMENTS = ("development", "production")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -111,6 +123,11 @@ class MatchingSettings:
     weight_performance: float = 0.10
     threshold: float = 0.5
     model_wait_seconds: float = 10.0
+    dismiss_days: int = 30  # a dismissed card stays hidden this long (POST /api/recommend/dismiss)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dismiss_days, bool) or not 1 <= self.dismiss_days <= 3650:
+            raise ValueError("[matching] dismiss_days must be an integer from 1 to 3650")
 
 
 @dataclass(frozen=True)
@@ -129,16 +146,80 @@ class HttpSettings:
 class AuthSettings:
     hash_concurrency: int = 2  # bcrypt hashes running at once (a dedicated thread pool)
     hash_queue: int = 64  # bcrypt jobs allowed to wait; beyond that 503 busy + Retry-After
+    refresh_days: float = 30.0  # lifetime of a refresh token (each refresh issues a new one)
 
     def __post_init__(self) -> None:
         if self.hash_concurrency < 1 or self.hash_queue < 0:
             raise ValueError("hash_concurrency must be at least 1 and hash_queue at least 0")
+        if self.refresh_days <= 0:
+            raise ValueError("refresh_days must be positive")
 
 
 @dataclass(frozen=True)
 class AccountsSettings:
     admins: tuple[str, ...] = ()  # emails of the accounts allowed on admin routes
     require_verified_email: bool = False
+    resend_per_hour: int = 3  # verification mails a user may ask for again
+    reset_mails_per_hour: int = 3  # reset mails per email address ...
+    reset_requests_per_hour: int = 20  # ... and forgot/reset requests per client address
+    password_failures: int = 5  # wrong current passwords (change, delete) per user ...
+    password_window_seconds: int = 900  # ... in this window, then 429
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp_url: str = ""  # empty: mail is written as .eml files to outbox_dir
+    from_address: str = "StudySync <no-reply@studysync.invalid>"
+    public_url: str = "http://127.0.0.1:5000"  # the base of links in mail
+    outbox_dir: str = "var/outbox"  # relative paths are inside the checkout
+    verify_hours: float = 48.0
+    reset_minutes: float = 60.0
+
+    def __post_init__(self) -> None:
+        # A typo must stop the start, not fail every mail later.
+        if self.smtp_url and (
+            _scheme(self.smtp_url) not in SMTP_SCHEMES or not urlsplit(self.smtp_url).hostname
+        ):
+            raise ValueError(
+                "smtp_url must look like smtp://host:port, smtps://user:pass@host:465 or "
+                "smtp+starttls://user:pass@host:587"
+            )
+        if _scheme(self.public_url) not in ("http", "https"):
+            raise ValueError(f"public_url must be an http(s) URL, got {self.public_url!r}")
+        if self.verify_hours <= 0 or self.reset_minutes <= 0:
+            raise ValueError("verify_hours and reset_minutes must be positive")
+
+    def outbox_path(self) -> Path:
+        path = Path(self.outbox_dir)
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+
+@dataclass(frozen=True)
+class UploadsSettings:
+    dir: str = "var/uploads/"  # the local blob store; relative paths are under the checkout
+    max_bytes: int = 10 * 1024 * 1024  # per upload, refused while streaming (413)
+    max_pixels: int = 40_000_000  # width x height (x frames): more is a bomb (422)
+    quota_mb: int = 500  # stored bytes (images + thumbnails) per user (409)
+    s3_url: str = ""  # future: an S3-compatible bucket; not built yet (refused when set)
+    workers: int = 2  # threads decoding and re-encoding images off the event loop
+
+    def __post_init__(self) -> None:
+        if self.s3_url:
+            raise ValueError(
+                "s3_url is not supported yet (future work, docs/chat.md): leave it empty "
+                "to store uploads in [uploads] dir"
+            )
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.quota_mb < 0 or self.workers < 1:
+            raise ValueError("max_bytes, max_pixels and workers must be positive, quota_mb >= 0")
+
+    @property
+    def path(self) -> Path:
+        root = Path(self.dir)
+        return root if root.is_absolute() else PROJECT_DIR / root
+
+    @property
+    def quota_bytes(self) -> int:
+        return self.quota_mb * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -192,7 +273,9 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    uploads: UploadsSettings = field(default_factory=UploadsSettings)
     push: PushSettings = field(default_factory=PushSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def is_production(self) -> bool:
@@ -209,7 +292,9 @@ _SECTIONS: dict[str, Any] = {
     "http": HttpSettings,
     "auth": AuthSettings,
     "accounts": AccountsSettings,
+    "uploads": UploadsSettings,
     "push": PushSettings,
+    "email": EmailSettings,
 }
 
 
@@ -267,6 +352,8 @@ def _section(name: str, raw: Any, from_env: set[str]) -> Any:
     kind = _SECTIONS[name]
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] must be a table, got {_shown(raw)}")
+    raw = {KEY_ALIASES.get((name, key), key): value for key, value in raw.items()}
+    from_env = {KEY_ALIASES.get((name, key), key) for key in from_env}
     types = {f.name: str(f.type) for f in fields(kind)}
     unknown = sorted(set(raw) - set(types))
     if unknown:

@@ -7,6 +7,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
+from domain.deletion import DELETED_USER_NAME
+from domain.uploads import MessageImage
+from storage.repositories.thread_rows import mentions_by_message, replies_by_message
+from storage.repositories.uploads import SqlUploadRepository, images_by_message
 from storage.tables import (
     group_members,
     group_mutes,
@@ -43,19 +47,24 @@ _INSERT_REACTION_IF_NEW = {
     "sqlite": sqlite_insert(message_reactions).on_conflict_do_nothing(),
     "mysql": insert(message_reactions).prefix_with("IGNORE"),
 }
-_MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
-    users, users.c.id == messages.c.user_id
-)
+# Outer join: a deleted author's messages stay (user_id NULL) under DELETED_USER_NAME.
+_MESSAGE_QUERY = select(
+    messages, func.coalesce(users.c.name, DELETED_USER_NAME).label("user_name")
+).outerjoin(users, users.c.id == messages.c.user_id)
 
 
 async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message]:
-    """Messages by id, oldest first, with reactions: two queries whatever the count."""
+    """Messages by id, oldest first, with reactions, reply parents and mentions: four queries
+    whatever the count."""
     if not ids:
         return []
     rows = (
         await db.execute(_MESSAGE_QUERY.where(messages.c.id.in_(ids)).order_by(messages.c.id))
     ).all()
     reactions = await _reactions_by_message(db, ids)
+    replies = await replies_by_message(db, ids)
+    mentions = await mentions_by_message(db, ids)
+    images = await images_by_message(db, [row.id for row in rows if row.message_type == "image"])
     return [
         Message(
             id=row.id,
@@ -69,6 +78,9 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
             created_at=row.created_at,
             edited_at=row.edited_at,
             reactions=tuple(reactions.get(row.id, ())),
+            reply_to=replies.get(row.id),
+            mentions=mentions.get(row.id, ()),
+            image=images.get(row.id),
         )
         for row in rows
     ]
@@ -118,7 +130,12 @@ class SqlChatRepository:
         return None if row is None else Author(row.name, row.role, row.status, row.until)
 
     async def add(
-        self, user_id: int, user_name: str, new: NewMessage, content: str
+        self,
+        user_id: int,
+        user_name: str,
+        new: NewMessage,
+        content: str,
+        image: MessageImage | None = None,
     ) -> Message | None:
         """Insert and return the stored message, built from the inserted values (a new message
         has no reactions and no edit). None when (group, user, clientId) already exists; that
@@ -141,8 +158,11 @@ class SqlChatRepository:
             result = await self._db.execute(statement, values)
             if result.rowcount == 0:
                 return None
+        message_id = new_id(result)
+        if new.upload_id is not None:
+            await SqlUploadRepository(self._db).attach(message_id, new.upload_id)
         return Message(
-            id=new_id(result),
+            id=message_id,
             group_id=new.group_id,
             user_id=user_id,
             user_name=user_name,
@@ -152,6 +172,7 @@ class SqlChatRepository:
             client_id=new.client_id,
             created_at=created_at,
             edited_at=None,
+            image=image,
         )
 
     async def get(self, message_id: int) -> Message | None:
