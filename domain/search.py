@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.bulkhead import KeyedBulkhead
 from domain.chat import Message
 from domain.errors import InvalidInput
 from domain.groups import GroupService
+from domain.moderation_rules import mark_blocked
 from domain.ports import UnitOfWorkFactory
 
 # Words as both indexes tokenise them: runs of letters and digits. Everything else (quotes,
@@ -62,4 +63,8 @@ class SearchService:
             if group_id is not None:
                 await GroupService.active_membership(uow, user_id, group_id)
             hits, has_more = await uow.search.messages(user_id, terms, group_id, before, limit)
+            blocked = await uow.blocks.blocked_ids(user_id)
+        if blocked:  # the searcher's copy: authors they blocked are marked (issue 17)
+            marked = mark_blocked((hit.message for hit in hits), blocked)
+            hits = [replace(hit, message=m) for hit, m in zip(hits, marked, strict=True)]
         return hits, has_more, terms

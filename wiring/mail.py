@@ -11,7 +11,7 @@ from aiohttp import web
 from adapters.account_mail import QueuedAccountMail
 from adapters.mail import Mailer, OutboxMailer, SmtpMailer, parse_smtp_url
 from adapters.mail_queue import MailQueue
-from wiring.keys import ACCOUNT_MAIL, METRICS, OVERRIDES, SETTINGS
+from wiring.keys import ACCOUNT_MAIL, METRIC_FAMILIES, OVERRIDES, SETTINGS
 
 log = logging.getLogger("studysync.mail")
 
@@ -31,7 +31,7 @@ async def mail_context(app: web.Application) -> AsyncIterator[None]:
     config = app[SETTINGS].email
     queue = MailQueue(
         build_mailer(app),
-        registry=app[METRICS],
+        counter=app[METRIC_FAMILIES].mail_sent,  # wiring/metrics.py owns the family
         base_delay=app[OVERRIDES].get("mail_base_delay", 2.0),
     )
     await queue.start()

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client import Counter
 
 from adapters.apns import _DEVICE_TOKEN, ApnsKey, ApnsSender
 from adapters.fcm import _FCM_TOKEN, FcmSender, ServiceAccount
@@ -23,7 +22,7 @@ from domain.push_records import NewSubscription
 from realtime.push_dispatcher import PushDispatcher, subscribe_push
 from settings import PROJECT_DIR, PushSettings
 from wiring.keys import (
-    METRICS,
+    METRIC_FAMILIES,
     MODERATION,
     PRESENCE,
     PUBLISHER,
@@ -35,16 +34,6 @@ from wiring.keys import (
 )
 
 log = logging.getLogger("studysync.push")
-
-
-def push_sent_counter(registry: object) -> Counter:
-    """`studysync_push_sent_total{result}`: sent, gone, retry, failed, dropped."""
-    return Counter(
-        "studysync_push_sent",
-        "Pushes by result: sent, gone (subscription deleted), retry, failed, dropped",
-        ["result"],
-        registry=registry,  # type: ignore[arg-type]
-    )
 
 
 def vapid_keys(push: PushSettings) -> VapidKeys:
@@ -112,7 +101,7 @@ async def safety_context(app: web.Application) -> AsyncIterator[None]:
         workers=push.workers,
         maxsize=push.queue_size,
         ttl=push.ttl_seconds,
-        counter=push_sent_counter(app[METRICS]),
+        counter=app[METRIC_FAMILIES].push_sent,  # studysync_push_sent_total{result}
     )
     app[PUSH_DRAIN] = dispatcher.drain
     subscribe_push(bus.subscribe, dispatcher)

@@ -22,7 +22,7 @@ from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.invites import InviteService
 from domain.mail_tokens import MailTokens
-from domain.matching_index import nobody_excluded
+from domain.moderation_rules import blocked_either_way, drop_blockers
 from domain.notifications import NotificationService
 from domain.pins import PinService
 from domain.posts import PostService
@@ -116,7 +116,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
-        mention_filter=None,  # domain/threads.py MentionFilter: who of the mentioned hears of it
+        mention_filter=drop_blockers,  # domain/threads.py MentionFilter: blocks silence mentions
     )
     services = Services(
         uow=uow,
@@ -230,7 +230,7 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         weights,
         config.model_wait_seconds,
         # Who a user must never be shown (blocks, either way): user id -> frozenset of ids.
-        excluded_ids=app[OVERRIDES].get("excluded_ids") or nobody_excluded,
+        excluded_ids=app[OVERRIDES].get("excluded_ids") or blocked_either_way(app[UOW]),
         publisher=bus,
         dismiss_days=config.dismiss_days,
     )
