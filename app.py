@@ -181,4 +181,10 @@ def _serve_browser_client(app: web.Application) -> None:
         return web.FileResponse(index)
 
     app.router.add_get("/", browser_client)
+
+    async def service_worker(request: web.Request) -> web.FileResponse:
+        # Served from the root so its scope is the whole app (push clicks open any group).
+        return web.FileResponse(WEB_DIR / "sw.js", headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/sw.js", service_worker)
     app.router.add_static("/static/", WEB_DIR, show_index=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.bulkhead import KeyedBulkhead
 from domain.chat import Message
@@ -64,10 +64,7 @@ class SearchService:
                 await GroupService.active_membership(uow, user_id, group_id)
             hits, has_more = await uow.search.messages(user_id, terms, group_id, before, limit)
             blocked = await uow.blocks.blocked_ids(user_id)
-        if blocked:  # flagged as in history: the client hides them (issue 17)
-            marked = mark_blocked([hit.message for hit in hits], blocked)
-            hits = [
-                SearchHit(message, hit.group_title)
-                for message, hit in zip(marked, hits, strict=True)
-            ]
+        if blocked:  # the searcher's copy: authors they blocked are marked (issue 17)
+            marked = mark_blocked((hit.message for hit in hits), blocked)
+            hits = [replace(hit, message=m) for hit, m in zip(hits, marked, strict=True)]
         return hits, has_more, terms

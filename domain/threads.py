@@ -119,11 +119,3 @@ async def notify_mentions(
         },
     )
     return await uow.notifications.add_many(recipients, note)
-
-
-async def without_blockers(uow: UnitOfWork, message: Message, recipients: list[int]) -> list[int]:
-    """api.md "Moderation": a mention by someone the recipient blocked notifies no one."""
-    if message.user_id is None:
-        return recipients
-    blockers = await uow.blocks.blockers_among(message.user_id, recipients)
-    return [user_id for user_id in recipients if user_id not in blockers]

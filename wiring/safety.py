@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client import Counter
 
 from adapters.apns import _DEVICE_TOKEN, ApnsKey, ApnsSender
 from adapters.fcm import _FCM_TOKEN, FcmSender, ServiceAccount
@@ -35,16 +34,6 @@ from wiring.keys import (
 )
 
 log = logging.getLogger("studysync.push")
-
-
-def push_sent_counter(registry: object) -> Counter:
-    """`studysync_push_sent_total{result}`: sent, gone, retry, failed, dropped."""
-    return Counter(
-        "studysync_push_sent",
-        "Pushes by result: sent, gone (subscription deleted), retry, failed, dropped",
-        ["result"],
-        registry=registry,  # type: ignore[arg-type]
-    )
 
 
 def vapid_keys(push: PushSettings) -> VapidKeys:

@@ -22,10 +22,9 @@ from domain.groups import GroupService
 from domain.hashing import HashQueue
 from domain.invites import InviteService
 from domain.mail_tokens import MailTokens
-from domain.matching_index import ExcludedIds
+from domain.moderation_rules import blocked_either_way, drop_blockers
 from domain.notifications import NotificationService
 from domain.pins import PinService
-from domain.ports import UnitOfWorkFactory
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
@@ -34,7 +33,6 @@ from domain.revocation import RevokedTokenCache
 from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
-from domain.threads import without_blockers
 from domain.throttle import MemoryWindowCounter
 from domain.users import LoginLimits, UserService
 from matching.embedder import Embedder, HashingEmbedder
@@ -118,7 +116,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
-        mention_filter=without_blockers,  # domain/threads.py MentionFilter: who hears of a mention
+        mention_filter=drop_blockers,  # domain/threads.py MentionFilter: blocks silence mentions
     )
     services = Services(
         uow=uow,
@@ -212,16 +210,6 @@ def _embedder(app: web.Application) -> Embedder | HashingEmbedder:
         return chosen
     config = app[SETTINGS].matching
     return HashingEmbedder() if config.embedder == "hashing" else Embedder(config.model)
-
-
-def blocked_either_way(uow: UnitOfWorkFactory) -> ExcludedIds:
-    """Matching's exclusion: the users this one blocked or was blocked by (issue 17's blocks)."""
-
-    async def related(user_id: int) -> frozenset[int]:
-        async with uow() as tx:
-            return await tx.blocks.related_ids(user_id)
-
-    return related
 
 
 async def matching_context(app: web.Application) -> AsyncIterator[None]:

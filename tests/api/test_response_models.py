@@ -200,5 +200,37 @@ async def test_every_answer_matches_its_declared_model(make_client: Any, tmp_pat
     await check_authenticated(client, checker, [e for e in endpoints if e.auth])
     await check_public(client, checker, by_route)
     await check_variants(client, checker, by_route)
+    await check_moderation_variants(client, checker, by_route)
     unchecked = {(e.method, e.path) for e in endpoints if e.media_type == JSON} - checker.checked
     assert not unchecked, f"no 2xx answer was checked for: {sorted(unchecked)}"
+
+
+async def check_moderation_variants(
+    client: Any, checker: Checker, by_route: dict[tuple[str, str], Endpoint]
+) -> None:
+    """The admins' review routes and a history with `hiddenByBlock` (issue 17)."""
+    world = await build_world(client)
+    member, owner = world.accounts["member"], world.accounts["owner"]
+    message_id, group_id = world.ids["message_id"], world.ids["group_id"]
+    report = f"/api/chat/message/{message_id}/report"
+    assert (await client.post(report, json={"reason": "spam"}, headers=member["headers"])).ok
+    blocking = f"/api/users/{owner['user']['id']}/block"
+    assert (await client.post(blocking, headers=member["headers"])).status == 201
+    response = await client.get(f"/api/chat/{group_id}/messages", headers=member["headers"])
+    assert any(m.get("hiddenByBlock") for m in (await response.json())["messages"])
+    admin = await client.post(
+        "/api/auth/login", json={"email": ADMIN_EMAIL, "password": "correct horse battery"}
+    )
+    headers = {"Authorization": f"Bearer {(await admin.json())['token']}"}
+    for method, path, url in (
+        ("GET", "/api/admin/reports", "/api/admin/reports?status=all"),
+        (
+            "POST",
+            "/api/admin/messages/{message_id}/restore",
+            f"/api/admin/messages/{message_id}/restore",
+        ),
+        ("DELETE", "/api/admin/messages/{message_id}", f"/api/admin/messages/{message_id}"),
+    ):
+        await checker.check(
+            by_route[method, path], await client.request(method, url, headers=headers)
+        )

@@ -13,7 +13,7 @@ from settings import AccountsSettings
 from storage.tables import group_mutes
 from tests.api.test_groups import create_group
 from tests.helpers import expect_error, register
-from wiring.keys import ENGINE
+from wiring.keys import ENGINE, MODERATION
 
 ADMIN = "moderator@uni.edu"
 
@@ -186,3 +186,44 @@ async def test_a_mute_ends_by_itself(client) -> None:
             update(group_mutes).values(until=datetime.now(UTC) - timedelta(seconds=1))
         )
     await send(client, group_id, member, "free again")
+
+
+async def test_blocks_silence_mentions_and_mark_search_hits(client) -> None:
+    group_id, (leader, alice, bob) = await group_of(client, 3)
+    block = f"/api/users/{bob['user']['id']}/block"
+    assert (await client.post(block, headers=alice["headers"])).status == 201
+    response = await client.post(
+        f"/api/chat/{group_id}/send",
+        json={
+            "content": "integrals tonight?",
+            "mentions": [alice["user"]["id"], leader["user"]["id"]],
+        },
+        headers=bob["headers"],
+    )
+    assert response.status == 201, await response.text()
+
+    async def mentions(account: dict[str, Any]) -> int:
+        notes = await (await client.get("/api/notifications", headers=account["headers"])).json()
+        return len([n for n in notes["notifications"] if n["type"] == "mention"])
+
+    assert await mentions(alice) == 0  # she blocked the author
+    assert await mentions(leader) == 1
+
+    def search(account: dict[str, Any]) -> Any:
+        return client.get("/api/chat/search?q=integr", headers=account["headers"])
+
+    hits = (await (await search(alice)).json())["results"]
+    assert [hit["message"].get("hiddenByBlock") for hit in hits] == [True]
+    hits = (await (await search(leader)).json())["results"]
+    assert [hit["message"].get("hiddenByBlock") for hit in hits] == [None]
+
+
+async def test_related_ids_cover_both_directions(client) -> None:
+    """What matching excludes: users this user blocked and users who blocked them."""
+    alice, bob, carol = [await register(client) for _ in range(3)]
+    ids = {name: acc["user"]["id"] for name, acc in zip("abc", (alice, bob, carol), strict=True)}
+    assert (await client.post(f"/api/users/{ids['b']}/block", headers=alice["headers"])).ok
+    assert (await client.post(f"/api/users/{ids['a']}/block", headers=carol["headers"])).ok
+    moderation = client.server.app[MODERATION]
+    assert await moderation.related_ids(ids["a"]) == frozenset({ids["b"], ids["c"]})
+    assert await moderation.related_ids(ids["b"]) == frozenset({ids["a"]})

@@ -12,6 +12,7 @@ import "./threads.js"; // replies, mentions, pins
 import "./days.js"; // day separators
 import "./notifications.js"; // the notifications panel
 import "./discovery.js"; // search, browse groups, invite links
+import "./safety.js"; // block / report / mute, push (registers its hooks)
 
 export function wire() {
   buildScheduleGrid();
