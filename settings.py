@@ -42,6 +42,7 @@ SECTION_ENV_OVERRIDES = {
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
     "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
+    "LOG_FORMAT": ("logging", "format"),
 }
 
 
@@ -111,6 +112,15 @@ class HttpSettings:
 
 
 @dataclass(frozen=True)
+class LoggingSettings:
+    format: str = "text"  # or "json": one JSON object per line (LOG_FORMAT)
+
+    def __post_init__(self) -> None:
+        if self.format not in ("text", "json"):
+            raise ValueError(f"format must be text or json, got {self.format!r}")
+
+
+@dataclass(frozen=True)
 class AuthSettings:
     hash_concurrency: int = 2  # bcrypt hashes running at once (a dedicated thread pool)
     hash_queue: int = 64  # bcrypt jobs allowed to wait; beyond that 503 busy + Retry-After
@@ -149,10 +159,16 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def logs_as_json(self) -> bool:
+        """`[logging] format = "json"` (LOG_FORMAT=json), or the older `log_json = true`."""
+        return self.log_json or self.logging.format == "json"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -165,6 +181,7 @@ _SECTIONS: dict[str, Any] = {
     "http": HttpSettings,
     "auth": AuthSettings,
     "accounts": AccountsSettings,
+    "logging": LoggingSettings,
 }
 
 
