@@ -14,15 +14,21 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from api import (
+    account_lifecycle,
     accounts,
     chat,
+    directory,
     group_sessions,
     groups,
     health,
     matching,
+    moderation,
     notifications,
     openapi,
     progress,
+    push,
+    search,
+    uploads,
     users,
 )
 from api.addresses import client_address
@@ -47,9 +53,12 @@ from wiring.keys import (
     SETTINGS,
     UOW,
 )
+from wiring.mail import mail_context
 from wiring.metrics import Metrics
 from wiring.realtime import attach_socket_server, realtime_context
+from wiring.safety import safety_context
 from wiring.services import matching_context, services_context
+from wiring.uploads import uploads_context
 
 log = logging.getLogger("studysync.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -57,13 +66,19 @@ ROUTE_TABLES = [
     health.routes,
     openapi.routes,
     accounts.routes,
+    moderation.routes,  # before users: /api/users/blocked is not /api/users/{user_id}
+    push.routes,
+    account_lifecycle.routes,
     users.routes,
     notifications.routes,
     matching.routes,
     groups.routes,
     chat.routes,
+    search.routes,
+    directory.routes,
     group_sessions.routes,
     progress.routes,
+    uploads.routes,
 ]
 
 
@@ -87,7 +102,18 @@ def create_app(
     app[ENDPOINTS] = []
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
-    app.cleanup_ctx.extend([_storage, _redis, services_context, matching_context, realtime_context])
+    app.cleanup_ctx.extend(
+        [
+            _storage,
+            _redis,
+            mail_context,
+            services_context,
+            matching_context,
+            realtime_context,
+            safety_context,
+        ]
+    )
+    app.cleanup_ctx.append(uploads_context)
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)

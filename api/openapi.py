@@ -52,9 +52,17 @@ def _schema(
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _path_schema(name: str) -> dict[str, Any]:
+    """`…_id` path parts are integer ids (api/routing.py checks them); others are strings
+    (e.g. an invite `code`)."""
+    if name.endswith("_id"):
+        return {"type": "integer", "minimum": 0}
+    return {"type": "string"}
+
+
 def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in _PARAM.findall(endpoint.path)
     ]
     if endpoint.query is not None:
@@ -71,6 +79,8 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         success["example"] = EXAMPLES[endpoint.method, endpoint.path]
     responses: dict[str, Any] = {
         str(endpoint.status): {"description": "Success", "content": {endpoint.media_type: success}}
+        if endpoint.status != 204
+        else {"description": "Success, no content"}
     }
     for status in sorted(_error_statuses(endpoint)):
         error = {

@@ -269,6 +269,14 @@ class Target(ABC):
     def pids(self) -> list[int]:
         return []
 
+    def worker_pids(self) -> list[int]:
+        """One pid per worker, in worker order (for the per-worker CPU split)."""
+        return self.pids()
+
+    async def pubsub_seconds(self) -> list[dict[str, float]]:
+        """Per worker: seconds spent on Redis fan-out messages, by "channel/recipients"."""
+        return []
+
     async def stop(self) -> None:
         return None  # optional hook: nothing to do by default
 
@@ -293,18 +301,7 @@ class Ours(Target):
         self.rest_cap = MAX_GROUP_MEMBERS
 
     async def start(self) -> None:
-        if not self.database_url:
-            self.database_url = await create_database(self.db_name)
-        config = self.work / "ours.toml"
-        # Bench-only settings: cheap bcrypt for the many registrations, the send rate limit out
-        # of the way, WARNING logs (no per-request lines), the hashing embedder (no model load).
-        config.write_text(
-            f'database_url = "{self.database_url}"\nredis_url = "{REDIS_URL}"\n'
-            f'redis_prefix = "{self.prefix}"\njwt_secret_file = "{self.work}/jwt-secret"\n'
-            'bcrypt_rounds = 4\nlog_level = "WARNING"\n'
-            "[chat]\nsend_rate_per_minute = 10000000\n"
-            '[matching]\nembedder = "hashing"\n'
-        )
+        config = await self._config()
         self.proc = Proc(
             "ours",
             [
@@ -323,6 +320,21 @@ class Ours(Target):
         )
         self.proc.wait_listening(self.port)
         await asyncio.sleep(1.0)  # both workers up (the second binds a moment later)
+
+    async def _config(self) -> Path:
+        if not self.database_url:
+            self.database_url = await create_database(self.db_name)
+        config = self.work / "ours.toml"
+        # Bench-only settings: cheap bcrypt for the many registrations, the send rate limit out
+        # of the way, WARNING logs (no per-request lines), the hashing embedder (no model load).
+        config.write_text(
+            f'database_url = "{self.database_url}"\nredis_url = "{REDIS_URL}"\n'
+            f'redis_prefix = "{self.prefix}"\njwt_secret_file = "{self.work}/jwt-secret"\n'
+            'bcrypt_rounds = 4\nlog_level = "WARNING"\n'
+            "[chat]\nsend_rate_per_minute = 10000000\n"
+            '[matching]\nembedder = "hashing"\n'
+        )
+        return config
 
     def pids(self) -> list[int]:
         return children(self.proc.pid) if self.proc else []
@@ -419,6 +431,75 @@ class Ours(Target):
         await delete_redis_keys(self.prefix)
         if self.database_url:
             await drop_database(self.db_name)
+
+
+class OursSplit(Ours):
+    """(a) as N separate `server.py serve` processes on N ports (as behind a load balancer), so
+    the bench chooses which worker each client lands on and reads each worker's /metrics.
+    placement "spread": member m of a room on worker m % N (every worker in every room); "room":
+    room r's members all on worker r % (N - idle); the last `idle` workers get no client at all,
+    so whatever CPU they use for fan-out is spent on rooms where they have no member."""
+
+    def __init__(self, work: Path, root: Path, workers: int, placement: str, idle: int) -> None:
+        super().__init__(work, root)
+        self.label = (
+            f"(a) ours: {workers} x server.py serve, placement {placement}, {idle} idle worker(s)"
+        )
+        self.ports = [free_port() for _ in range(workers)]
+        self.placement, self.idle = placement, idle
+        self.procs: list[Proc] = []
+
+    async def start(self) -> None:
+        config = await self._config()
+        self.url = f"http://127.0.0.1:{self.ports[0]}"  # the REST set-up
+        for i, port in enumerate(self.ports):  # the first migrates, alone
+            args = [PYTHON, "server.py", "serve", "--port", str(port), "--config", str(config)]
+            log = self.work / f"ours{i}.log"
+            proc = Proc(f"ours{i}", args + (["--no-migrate"] if i else []), log, cwd=self.root)
+            self.procs.append(proc)
+            proc.wait_listening(port)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    async def rooms_for(self, scenario: Scenario) -> list[tuple[int, list[tuple[str, dict]]]]:
+        rooms = await super().rooms_for(scenario)
+        busy = len(self.ports) - self.idle
+        urls = [f"http://127.0.0.1:{port}" for port in self.ports]
+        return [
+            (
+                gid,
+                [
+                    (urls[(m if self.placement == "spread" else r) % busy], auth)
+                    for m, (_, auth) in enumerate(members)
+                ],
+            )
+            for r, (gid, members) in enumerate(rooms)
+        ]
+
+    async def pubsub_seconds(self) -> list[dict[str, float]]:
+        import aiohttp
+        from prometheus_client.parser import text_string_to_metric_families
+
+        out = []
+        async with aiohttp.ClientSession() as http:
+            for port in self.ports:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    text = await response.text()
+                seconds = {
+                    f"{s.labels['channel']}/{s.labels['recipients']}": s.value
+                    for family in text_string_to_metric_families(text)
+                    for s in family.samples
+                    if s.name == "studysync_realtime_pubsub_seconds_total"
+                }
+                out.append(seconds)
+        return out
+
+    async def stop(self) -> None:
+        for proc in self.procs:
+            proc.stop()
+        self.procs = []
+        await super().stop()
 
 
 class Bare(Target):
@@ -533,10 +614,19 @@ async def run_scenario(target: Target, scenario: Scenario, args: argparse.Namesp
                 ("fixed", lambda: bench.fixed_rate("fixed", sends_per_s, args.duration)),
                 ("saturate", lambda: bench.saturate("sat", args.window, args.duration)),
             ):
-                pids = target.pids()
+                pids, workers = target.pids(), target.worker_pids()
                 cpu0, t0 = server_cpu(pids), time.monotonic()
+                per0, pubsub0 = [server_cpu([w]) for w in workers], await target.pubsub_seconds()
                 result[phase] = await runner()
                 used = server_cpu(pids) - cpu0
+                per = [server_cpu([w]) - c for w, c in zip(workers, per0, strict=True)]
+                result[phase]["worker_cpu_s"] = per
+                pubsub1 = await target.pubsub_seconds()
+                if pubsub1:
+                    result[phase]["pubsub_s"] = [
+                        {k: v - before.get(k, 0.0) for k, v in after.items()}
+                        for before, after in zip(pubsub0, pubsub1, strict=True)
+                    ]
                 result[phase]["server_cpu_pct"] = 100 * used / (time.monotonic() - t0)
                 # CPU per delivery: robust to other load on the machine, unlike throughput
                 result[phase]["server_cpu_us_per_delivery"] = (
@@ -567,6 +657,19 @@ def print_result(label: str, scenario: Scenario, result: dict) -> None:
             f" ({r['server_cpu_us_per_delivery']:.0f} us/delivery)"
             f" client {r['client_cpu_pct']:.0f}%"
         )
+        if len(r.get("worker_cpu_s", [])) > 2:
+            print(f"             per-worker CPU s: {_figures(r['worker_cpu_s'])}")
+        if r.get("pubsub_s"):
+            none = [sum(v for k, v in w.items() if k.endswith("/none")) for w in r["pubsub_s"]]
+            share = [n / max(1e-9, c) for n, c in zip(none, r["worker_cpu_s"], strict=True)]
+            print(
+                f"             fan-out s on rooms with no local member: {_figures(none)}"
+                f" = {_figures([100 * x for x in share])} % of each worker's CPU"
+            )
+
+
+def _figures(values: list[float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
 
 
 def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario]) -> None:
@@ -608,7 +711,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
         work = Path(tmp)
         targets: list[Target] = []
         if "ours" in wanted:
-            ours = Ours(work, Path(args.ours_root) if args.ours_root else ROOT)
+            root = Path(args.ours_root) if args.ours_root else ROOT
+            ours = (
+                OursSplit(work, root, args.ours_workers, args.placement, args.idle_workers)
+                if args.ours_workers
+                else Ours(work, root)
+            )
             if args.smoke:
                 ours.rest_cap = SMOKE_REST_CAP
             targets.append(ours)
@@ -654,6 +762,15 @@ def main() -> int:
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--bare-args", default="", help="extra flags for bench/bare_server.py")
     parser.add_argument("--ours-root", help="run (a) from another checkout (before/after runs)")
+    parser.add_argument(
+        "--ours-workers", type=int, help="(a) as N processes on N ports (scale-out runs)"
+    )
+    parser.add_argument(
+        "--placement", choices=["spread", "room"], default="spread", help="with --ours-workers"
+    )
+    parser.add_argument(
+        "--idle-workers", type=int, default=0, help="with --ours-workers: workers with no client"
+    )
     args = parser.parse_args()
     if args.duration is None:
         args.duration = 1.0 if args.smoke else 8.0

@@ -101,6 +101,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         try:
             token = token_from(environ, auth)
             user = await self.users.authenticate(token)
+            self.users.check_verified(user)
             first = await self._reserve_connection(user.id, sid)
         except DomainError as error:
             raise _refusal(error) from None
@@ -254,14 +255,22 @@ class ChatNamespace(socketio.AsyncNamespace):
                 "invalid_input", "The payload has invalid fields", _validation_details(error)
             )
         except DomainError as error:
-            return error_ack(error.code, error.message, error.details)
+            code = getattr(error, "ack_code", error.code)  # a mute acks as `forbidden`
+            return error_ack(code, error.message, error.details)
         except Exception:
             log.exception("event handler failed")
             return error_ack("internal_error", "Something went wrong on our side")
 
     async def _send(self, user_id: int, data: p.SendPayload) -> dict[str, Any]:
         new = NewMessage(
-            data.group_id, data.content, data.message_type, data.image_url, data.client_id
+            data.group_id,
+            data.content,
+            data.message_type,
+            data.image_url,
+            data.client_id,
+            data.reply_to,
+            tuple(data.mentions),
+            upload_id=data.upload_id,
         )
         message, _created = await self.chat.send(user_id, new)
         return {"message": message_payload(message)}

@@ -12,10 +12,11 @@ import orjson
 from aiohttp import web
 from engineio import json as engineio_json
 
-from realtime.fast_manager import FastManager, FastRedisManager
+from realtime.fast_manager import FastManager
 from realtime.guard import GuardedSocketServer
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
+from realtime.room_channels import ShardedRedisManager
 from settings import Settings
 
 
@@ -45,7 +46,7 @@ def socket_server(
 ) -> GuardedSocketServer:
     """`client_address` names a socket's client in logs (api/addresses.py)."""
     manager = (
-        FastRedisManager(
+        ShardedRedisManager(
             settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec
         )
         if settings.redis_url

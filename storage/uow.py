@@ -19,15 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import ports
 from domain.errors import Unavailable
+from storage.repositories.account_data import SqlAccountDataRepository
+from storage.repositories.account_tokens import SqlAccountTokenRepository
 from storage.repositories.chat import SqlChatRepository
 from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
+from storage.repositories.invites import SqlInviteRepository
 from storage.repositories.matching import SqlMatchingRepository
+from storage.repositories.moderation import SqlBlockRepository, SqlModerationRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.push import SqlPushRepository
 from storage.repositories.revocations import SqlRevocationRepository
+from storage.repositories.search import SqlSearchRepository
+from storage.repositories.threads import SqlThreadRepository
+from storage.repositories.uploads import SqlUploadRepository
 from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
@@ -115,6 +123,14 @@ class SqlUnitOfWork:
         return SqlRevocationRepository(self._open_connection())
 
     @cached_property
+    def account_tokens(self) -> SqlAccountTokenRepository:
+        return SqlAccountTokenRepository(self._open_connection())
+
+    @cached_property
+    def account_data(self) -> SqlAccountDataRepository:
+        return SqlAccountDataRepository(self._open_connection())
+
+    @cached_property
     def notifications(self) -> SqlNotificationRepository:
         return SqlNotificationRepository(self._open_connection())
 
@@ -131,6 +147,10 @@ class SqlUnitOfWork:
         return SqlChatRepository(self._open_connection())
 
     @cached_property
+    def threads(self) -> SqlThreadRepository:
+        return SqlThreadRepository(self._open_connection())
+
+    @cached_property
     def group_sessions(self) -> SqlGroupSessionRepository:
         return SqlGroupSessionRepository(self._open_connection())
 
@@ -145,6 +165,31 @@ class SqlUnitOfWork:
     @cached_property
     def posts(self) -> SqlPostRepository:
         return SqlPostRepository(self._open_connection())
+
+    @cached_property
+    def uploads(self) -> SqlUploadRepository:
+        return SqlUploadRepository(self._open_connection())
+
+    # issue 17: moderation and push
+    @cached_property
+    def blocks(self) -> SqlBlockRepository:
+        return SqlBlockRepository(self._open_connection())
+
+    @cached_property
+    def moderation(self) -> SqlModerationRepository:
+        return SqlModerationRepository(self._open_connection())
+
+    @cached_property
+    def push(self) -> SqlPushRepository:
+        return SqlPushRepository(self._open_connection())
+
+    @cached_property
+    def search(self) -> SqlSearchRepository:
+        return SqlSearchRepository(self._open_connection())
+
+    @cached_property
+    def invites(self) -> SqlInviteRepository:
+        return SqlInviteRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None

@@ -51,7 +51,8 @@ def start_server(
     (top-level keys, then sections, e.g. 'redis_url = "..."\\n[http]\\nread_timeout = 1');
     `sections` is appended after [matching] (e.g. "[auth]\\nhash_queue = 4\\n");
     `args` are added to the `serve` command line (e.g. "--workers", "2"); `env` adds
-    environment variables (e.g. TRUSTED_PROXIES, REDIS_URL)."""
+    environment variables (e.g. TRUSTED_PROXIES, REDIS_URL); `embedder` "sentence-transformers"
+    loads the real model."""
     port = port or free_port()
     config_path = tmp_path / "config.toml"
     config_path.write_text(

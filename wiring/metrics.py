@@ -7,7 +7,7 @@ objects that hold the numbers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import (
     CollectorRegistry,
@@ -24,6 +24,7 @@ from domain.matching import MatchingService
 from domain.matching_records import Recommendations, SearchHit
 
 MAIL_RESULTS = ("sent", "failed", "dropped")  # adapters/mail_queue.py's results
+PUSH_RESULTS = ("sent", "gone", "retry", "failed", "dropped")  # the push dispatcher's
 DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -76,7 +77,10 @@ class Metrics:
             registry=registry,
         )
         self.push_sent = Counter(
-            "studysync_push_sent", "Push notifications by result", ["result"], registry=registry
+            "studysync_push_sent",
+            "Pushes by result: sent, gone (subscription deleted), retry, failed, dropped",
+            ["result"],
+            registry=registry,
         )
         self.mail_sent = Counter(
             "studysync_mail_sent",
@@ -86,6 +90,8 @@ class Metrics:
         )
         for result in MAIL_RESULTS:
             self.mail_sent.labels(result)
+        for result in PUSH_RESULTS:
+            self.push_sent.labels(result)
 
     def count_deliveries(self, read: Callable[[], int]) -> None:
         """`studysync_deliveries_total`: read from the Socket.IO manager's own counts."""
@@ -114,9 +120,17 @@ class TimedMatching(MatchingService):
         finally:
             self.histogram.labels(kind).observe(time.perf_counter() - started)
 
-    async def search(self, user_id: int, query: str, limit: int) -> list[SearchHit]:
+    async def search(
+        self,
+        user_id: int,
+        query: str,
+        limit: int,
+        subjects: Sequence[str] = (),
+        *,
+        people_only: bool = False,
+    ) -> list[SearchHit]:
         started = time.perf_counter()
         try:
-            return await super().search(user_id, query, limit)
+            return await super().search(user_id, query, limit, subjects, people_only=people_only)
         finally:
             self.histogram.labels("search").observe(time.perf_counter() - started)

@@ -15,6 +15,7 @@ from realtime.asyncapi import build_asyncapi
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
+from realtime.room_channels import PubSubCollector, ShardedRedisManager
 from realtime.server import keep_presence_fresh, socket_server
 from realtime.wire import WIRE
 from settings import project_version
@@ -23,6 +24,8 @@ from wiring.keys import (
     CHAT,
     GROUPS,
     METRIC_FAMILIES,
+    METRICS,
+    PRESENCE,
     PUBLISHER,
     REDIS,
     SETTINGS,
@@ -43,6 +46,8 @@ def attach_socket_server(
     app[METRIC_FAMILIES].count_deliveries(
         lambda: manager.fast_deliveries + manager.queued_deliveries
     )
+    if isinstance(server.manager, ShardedRedisManager):
+        app[METRICS].register(PubSubCollector(server.manager))
 
 
 async def realtime_context(app: web.Application) -> AsyncIterator[None]:
@@ -52,6 +57,7 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
     presence = (
         RedisPresence(redis, settings.redis_prefix) if redis is not None else MemoryPresence()
     )
+    app[PRESENCE] = presence  # push asks it who is offline
     namespace = ChatNamespace(
         chat=app[CHAT],
         groups=app[GROUPS],
