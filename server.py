@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from commands.preflight import check_port_free, migrate, ping_database
 
     settings = resolve_vapid_key(resolve_jwt_secret(_settings(args)))
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.logs_as_json)
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     if args.workers > 1 and not settings.redis_url:
@@ -59,7 +59,7 @@ def run_worker(settings: Settings, reuse_port: bool = True) -> None:
     from api.http_protocol import run_app
     from app import create_app
 
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.logs_as_json)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     run_app(  # web.run_app with read deadlines on every connection (docs/operations.md)
         create_app(settings),
@@ -85,7 +85,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from commands.preflight import migrate
 
     settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.logs_as_json)
     migrate(settings.database_url)
     log.info("database is at the newest schema")
     return 0
@@ -97,7 +97,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from commands.reindex import run_reindex
 
     settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.logs_as_json)
     if args.batch_size < 1:
         raise ConfigError("--batch-size must be at least 1")
     kind = args.embedder or settings.matching.embedder
@@ -115,7 +115,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # one progress bar at a time
     settings = resolve_jwt_secret(_settings(args))
-    configure_logging("WARNING", settings.log_json)  # keep the progress bar readable
+    configure_logging("WARNING", settings.logs_as_json)  # keep the progress bar readable
     if args.users < 1 or args.groups < 0:
         raise ConfigError("--users must be at least 1 and --groups at least 0")
     migrate(settings.database_url)

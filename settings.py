@@ -42,6 +42,7 @@ SECTION_ENV_OVERRIDES = {
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
     "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
+    "LOG_FORMAT": ("logging", "format"),
     "UPLOADS_DIR": ("uploads", "dir"),
     "UPLOADS_MAX_BYTES": ("uploads", "max_bytes"),
     "UPLOADS_MAX_PIXELS": ("uploads", "max_pixels"),
@@ -140,6 +141,15 @@ class HttpSettings:
     def __post_init__(self) -> None:
         for entry in self.trusted_proxies:  # a typo must stop the start, not 500 every login
             ipaddress.ip_network(entry.strip(), strict=False)  # ValueError -> ConfigError
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    format: str = "text"  # or "json": one JSON object per line (LOG_FORMAT)
+
+    def __post_init__(self) -> None:
+        if self.format not in ("text", "json"):
+            raise ValueError(f"format must be text or json, got {self.format!r}")
 
 
 @dataclass(frozen=True)
@@ -273,6 +283,7 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     uploads: UploadsSettings = field(default_factory=UploadsSettings)
     push: PushSettings = field(default_factory=PushSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
@@ -280,6 +291,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def logs_as_json(self) -> bool:
+        """`[logging] format = "json"` (LOG_FORMAT=json), or the older `log_json = true`."""
+        return self.log_json or self.logging.format == "json"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -292,6 +308,7 @@ _SECTIONS: dict[str, Any] = {
     "http": HttpSettings,
     "auth": AuthSettings,
     "accounts": AccountsSettings,
+    "logging": LoggingSettings,
     "uploads": UploadsSettings,
     "push": PushSettings,
     "email": EmailSettings,

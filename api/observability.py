@@ -9,6 +9,7 @@ import re
 import textwrap
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -66,10 +67,18 @@ class EscapingFormatter(logging.Formatter):
         return textwrap.indent(super().formatStack(stack_info), "    ")
 
 
+def iso_utc(timestamp: float) -> str:
+    """ISO-8601 in UTC with milliseconds and `Z`: 2026-12-02T06:19:13.123Z."""
+    moment = datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+    return moment.replace("+00:00", "Z")
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line (json.dumps escapes every control character)."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record),
+            "ts": iso_utc(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": escape_for_log(record.getMessage()),
@@ -93,7 +102,11 @@ def configure_logging(level: str, as_json: bool) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    # DEBUG is for this project's loggers only: drivers' debug lines carry SQL parameters
+    # (message texts, password hashes) and would flood the log.
+    numeric = logging.getLevelName(level.upper())
+    root.setLevel(max(numeric, logging.INFO))
+    logging.getLogger("studysync").setLevel(numeric)
 
 
 def _route_name(request: web.Request) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import re
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode
 
 from api.errors import CODE_BY_STATUS
+from api.openapi_examples import EXAMPLES, error_example
 from api.routing import ENDPOINTS, Endpoint, Routes, json_response
 from api.schemas import ErrorOut
+from settings import project_version
 
 routes = Routes("operations")
 
@@ -72,17 +74,23 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         if endpoint.response
         else {"type": "string"}
     )
+    success: dict[str, Any] = {"schema": ok_schema}
+    if (endpoint.method, endpoint.path) in EXAMPLES:
+        success["example"] = EXAMPLES[endpoint.method, endpoint.path]
     responses: dict[str, Any] = {
-        str(endpoint.status): {
-            "description": "Success",
-            "content": {endpoint.media_type: {"schema": ok_schema}},
-        }
+        str(endpoint.status): {"description": "Success", "content": {endpoint.media_type: success}}
         if endpoint.status != 204
         else {"description": "Success, no content"}
     }
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for status in sorted(_error_statuses(endpoint)):
-        responses[str(status)] = {"description": CODE_BY_STATUS[status], "content": error}
+        error = {
+            "schema": {"$ref": "#/components/schemas/ErrorOut"},
+            "example": error_example(status),
+        }
+        responses[str(status)] = {
+            "description": CODE_BY_STATUS[status],
+            "content": {"application/json": error},
+        }
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
@@ -127,7 +135,7 @@ def build_document(endpoints: list[Endpoint]) -> dict[str, Any]:
         operations[endpoint.method.lower()] = _operation(endpoint, components)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "StudySync API", "version": "0.1.0"},
+        "info": {"title": "StudySync API", "version": project_version()},
         "paths": paths,
         "components": {
             "schemas": components,
@@ -143,30 +151,12 @@ async def openapi_document(request: web.Request) -> web.Response:
     return json_response(build_document(request.app[ENDPOINTS]))
 
 
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "web" / "api-docs.html"
+
+
 @routes.get(
     "/api/docs", media_type="text/html", auth=False, summary="A readable page of every route"
 )
-async def docs_page(request: web.Request) -> web.Response:
-    rows = []
-    endpoints: list[Endpoint] = request.app[ENDPOINTS]
-    for endpoint in sorted(endpoints, key=lambda e: (e.tag, e.path, e.method)):
-        body = endpoint.body.__name__ if endpoint.body else ""
-        rows.append(
-            f"<tr><td>{endpoint.tag}</td><td><code>{endpoint.method}</code></td>"
-            f"<td><code>{html.escape(endpoint.path)}</code></td><td>{html.escape(endpoint.summary)}</td>"
-            f"<td>{'yes' if endpoint.auth else 'no'}</td><td>{html.escape(body)}</td></tr>"
-        )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>StudySync API</title>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:72rem}"
-        "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
-        "padding:.4rem;text-align:left;vertical-align:top}code{font-size:13px}</style></head><body>"
-        "<h1>StudySync API</h1><p>Machine-readable: <a href='/api/openapi.json'>/api/openapi.json"
-        "</a>. Every route is also served with a trailing slash. Authenticated routes take "
-        "<code>Authorization: Bearer &lt;token&gt;</code>. Errors are "
-        "<code>{success:false, error:{code,message,details}, message}</code>.</p>"
-        "<table><tr><th>area</th><th>method</th><th>path</th><th>what</th><th>auth</th>"
-        "<th>body</th></tr>" + "".join(rows) + "</table></body></html>"
-    )
-    return web.Response(text=page, content_type="text/html", charset="utf-8")
+async def docs_page(request: web.Request) -> web.FileResponse:
+    """web/api-docs.html: a self-contained page (no CDN) that renders /api/openapi.json."""
+    return web.FileResponse(DOCS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})

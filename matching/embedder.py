@@ -68,6 +68,9 @@ class Embedder:
     def _load(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # transformers' "Loading weights" tqdm bar would write to the server's log (stderr);
+        # both libraries read this when first imported.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
 
         path = self.model_path

@@ -208,14 +208,16 @@ class ChatNamespace(socketio.AsyncNamespace):
     # ---- events -----------------------------------------------------------------------------
 
     @property
-    def client_events(self) -> list[str]:
-        """Every client→server event this namespace answers (docs/realtime.md, AsyncAPI)."""
-        return [*self._events, "typing", "presence:list"]
+    def client_events(self) -> dict[str, type[BaseModel]]:
+        """Every client→server event this namespace answers, with its payload model (the
+        AsyncAPI document, realtime/asyncapi.py, is generated from it)."""
+        models = {name: model for name, (model, _action) in self._events.items()}
+        return models | {"typing": p.TypingPayload, "presence:list": p.GroupRef}
 
     async def _observe(self, sid: str, event: str) -> None:
         """Counted by name (a name it does not handle as 'unknown': bounded labels), logged at
         DEBUG with the user id, never the payload."""
-        name = event if event in self._events or event in ("typing", "presence:list") else "unknown"
+        name = event if event in self.client_events else "unknown"
         if self.event_counter is not None:
             self.event_counter.labels(name).inc()
         with contextlib.suppress(Exception):  # not connected yet: no session

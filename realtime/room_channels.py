@@ -31,7 +31,8 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from realtime.fast_manager import FastRedisManager
+from domain.reconnect import Reconnect
+from realtime.fast_manager import FastRedisManager, log
 from realtime.rooms import is_group_room
 
 SUBSCRIBE_WAIT = 2.0  # seconds enter_room waits for Redis to confirm a new room channel
@@ -177,7 +178,8 @@ class ShardedRedisManager(FastRedisManager):
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[dict[str, Any]]:
-        retry = 1
+        # capped backoff, one log line per outage and per recovery (domain/reconnect.py)
+        reconnect = Reconnect(log, f"Redis (Socket.IO channel {self.channel})")
         while True:
             try:
                 self._listening = False
@@ -188,19 +190,13 @@ class ShardedRedisManager(FastRedisManager):
                 if self._sent:
                     await self.pubsub.ssubscribe(*sorted(self._sent))
                 self._listening = True
-                retry = 1
+                reconnect.succeeded()
                 if self._sent != self._wanted:
                     self._applying = asyncio.get_running_loop().create_task(self._apply())
                 async for message in self.pubsub.listen():
                     yield message
             except Exception as exc:  # noqa: BLE001 - reconnect, as python-socketio does
-                self._get_logger().error(
-                    "Cannot receive from redis... retrying in %s secs",
-                    retry,
-                    extra={"redis_exception": str(exc)},
-                )
-                await asyncio.sleep(retry)
-                retry = min(retry * 2, 60)
+                await reconnect.failed(exc)
 
     async def _listen(self) -> AsyncIterator[Any]:
         """Yields decoded messages (python-socketio's listener accepts dicts)."""

@@ -24,6 +24,7 @@ from domain.matching import MatchingService
 from domain.matching_records import Recommendations, SearchHit
 
 MAIL_RESULTS = ("sent", "failed", "dropped")  # adapters/mail_queue.py's results
+PUSH_RESULTS = ("sent", "gone", "retry", "failed", "dropped")  # the push dispatcher's
 DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -89,6 +90,8 @@ class Metrics:
         )
         for result in MAIL_RESULTS:
             self.mail_sent.labels(result)
+        for result in PUSH_RESULTS:
+            self.push_sent.labels(result)
 
     def count_deliveries(self, read: Callable[[], int]) -> None:
         """`studysync_deliveries_total`: read from the Socket.IO manager's own counts."""

@@ -11,12 +11,14 @@ from aiohttp import web
 
 from domain.bus import EventBus
 from domain.events import MembershipChanged, MessagePosted, TokensRevoked
-from realtime.namespace import ChatNamespace
+from realtime.asyncapi import build_asyncapi
+from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
 from realtime.room_channels import PubSubCollector, ShardedRedisManager
 from realtime.server import keep_presence_fresh, socket_server
 from realtime.wire import WIRE
+from settings import project_version
 from wiring.keys import (
     CHANGE_FEED,
     CHAT,
@@ -39,6 +41,7 @@ def attach_socket_server(
     server = socket_server(app[SETTINGS], client_address)
     server.attach(app)
     app[SOCKETIO] = server
+    asyncapi_route(app)
     manager = server.manager
     app[METRIC_FAMILIES].count_deliveries(
         lambda: manager.fast_deliveries + manager.queued_deliveries
@@ -92,3 +95,14 @@ def subscribe(bus: EventBus, namespace: ChatNamespace, publisher: SocketPublishe
     bus.subscribe(MembershipChanged, publisher.on_membership_changed)
     for event_type in WIRE:
         bus.subscribe(event_type, publisher.emit)
+
+
+def asyncapi_route(app: web.Application) -> None:
+    """GET /api/asyncapi.json, generated from the registered namespace (realtime/asyncapi.py)."""
+
+    async def asyncapi_document(request: web.Request) -> web.Response:
+        namespace = request.app[SOCKETIO].namespace_handlers[NAMESPACE]
+        assert isinstance(namespace, ChatNamespace)
+        return web.json_response(build_asyncapi(namespace.client_events, project_version()))
+
+    app.router.add_get("/api/asyncapi.json", asyncapi_document)

@@ -5,6 +5,8 @@ events by name, messages stored, frames written, transactions timed, matching qu
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.faults.workers import Api, ChatClient
-from tests.processes import start_server, stop_server
+from tests.processes import ROOT, start_server, stop_server
 
 SENDS = 5
 CONTRACT = {
@@ -94,9 +96,13 @@ async def test_every_contract_family_counts_real_socket_traffic(server: str) -> 
         assert value(families, "studysync_db_seconds_count") >= SENDS
         assert value(families, "studysync_matching_seconds_count", kind="groups") == 1
         assert value(families, "studysync_embed_queue") >= 0
-        # The registrations' verification mails: counted by the mail queue once written out
-        # (wiring/mail.py passes this family in), so 0 while still queued.
-        assert value(families, "studysync_mail_sent_total", result="sent") >= 0
+        assert value(families, "studysync_push_sent_total", result="failed") == 0
+        for _ in range(50):  # each registration queues a verification mail (to the outbox)
+            mails = value(await scrape(http, base), "studysync_mail_sent_total", result="sent")
+            if mails == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert mails == 2
         routes = {s.labels["route"] for s in families["studysync_http_request_seconds"].samples}
         assert not [route for route in routes if route.startswith("/socket.io")]
 
@@ -104,3 +110,14 @@ async def test_every_contract_family_counts_real_socket_traffic(server: str) -> 
         await asyncio.sleep(0.2)
         assert value(await scrape(http, base), "studysync_socket_connections") == 1
         await sockets[0].close()
+
+
+def test_grafana_dashboard_uses_only_families_the_server_exports() -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\b(studysync_\w+)", expr)
+    }
+    assert used == set(CONTRACT)  # every family has a panel, and no panel names a stray one
