@@ -11,23 +11,29 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
+from prometheus_client import CollectorRegistry
 
 from api import (
+    account_lifecycle,
     accounts,
     chat,
+    directory,
     group_sessions,
     groups,
     health,
     matching,
+    moderation,
     notifications,
     openapi,
     progress,
+    push,
+    search,
+    uploads,
     users,
 )
 from api.addresses import client_address
 from api.errors import error_middleware
-from api.observability import HttpMetrics, metrics_handler, observability_middleware
+from api.observability import metrics_handler, observability_middleware
 from api.routing import ENDPOINTS
 from api.security import security_middleware
 from settings import Settings
@@ -39,6 +45,7 @@ from wiring.keys import (
     CHANGE_FEED,
     DATABASE_PING,
     ENGINE,
+    METRIC_FAMILIES,
     METRICS,
     MIGRATIONS_CURRENT,
     OVERRIDES,
@@ -46,8 +53,12 @@ from wiring.keys import (
     SETTINGS,
     UOW,
 )
+from wiring.mail import mail_context
+from wiring.metrics import Metrics
 from wiring.realtime import attach_socket_server, realtime_context
+from wiring.safety import safety_context
 from wiring.services import matching_context, services_context
+from wiring.uploads import uploads_context
 
 log = logging.getLogger("studysync.app")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -55,13 +66,19 @@ ROUTE_TABLES = [
     health.routes,
     openapi.routes,
     accounts.routes,
+    moderation.routes,  # before users: /api/users/blocked is not /api/users/{user_id}
+    push.routes,
+    account_lifecycle.routes,
     users.routes,
     notifications.routes,
     matching.routes,
     groups.routes,
     chat.routes,
+    search.routes,
+    directory.routes,
     group_sessions.routes,
     progress.routes,
+    uploads.routes,
 ]
 
 
@@ -69,21 +86,34 @@ def create_app(
     settings: Settings, *, overrides: Mapping[str, Any] | None = None
 ) -> web.Application:
     """Build the application. `overrides` lets tests swap parts (e.g. {"migrate": True})."""
-    registry = _metrics_registry()
+    # This app's own registry (tests build several apps in one process).
+    metrics = Metrics(CollectorRegistry())
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
-            observability_middleware(HttpMetrics(registry)),
+            observability_middleware(metrics),
             security_middleware(settings.cors_origins),
             error_middleware,
         ],
     )
     app[SETTINGS] = settings
-    app[METRICS] = registry
+    app[METRICS] = metrics.registry
+    app[METRIC_FAMILIES] = metrics
     app[ENDPOINTS] = []
     app[OVERRIDES] = dict(overrides or {})
     # Each resource opens in this order at start-up and closes in reverse at shutdown.
-    app.cleanup_ctx.extend([_storage, _redis, services_context, matching_context, realtime_context])
+    app.cleanup_ctx.extend(
+        [
+            _storage,
+            _redis,
+            mail_context,
+            services_context,
+            matching_context,
+            realtime_context,
+            safety_context,
+        ]
+    )
+    app.cleanup_ctx.append(uploads_context)
     for table in ROUTE_TABLES:
         table.install(app)
     app.router.add_get("/metrics", metrics_handler)
@@ -92,21 +122,12 @@ def create_app(
     return app
 
 
-def _metrics_registry() -> CollectorRegistry:
-    """This app's own registry (tests build several apps in one process), with the standard
-    process_* and python_gc_* families."""
-    registry = CollectorRegistry()
-    ProcessCollector(registry=registry)
-    GCCollector(registry=registry)
-    return registry
-
-
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[SETTINGS].database_url)
     if app[OVERRIDES].get("migrate", False):
         await upgrade(engine)
     app[ENGINE] = engine
-    app[UOW] = unit_of_work_factory(engine)
+    app[UOW] = unit_of_work_factory(engine, app[METRIC_FAMILIES].db_seconds.observe)
     app[DATABASE_PING] = lambda: ping(engine)
     head = head_revision()
 

@@ -19,11 +19,10 @@ from settings import (
     load_settings,
     project_version,
     resolve_jwt_secret,
+    resolve_vapid_key,
 )
 
 log = logging.getLogger("studysync.server")
-# `[uploads] dir` is not a setting yet (the uploads issue adds it): backup/restore take --uploads.
-DEFAULT_UPLOADS = "var/uploads"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -35,7 +34,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     from commands.preflight import check_port_free, migrate, ping_database
 
-    settings = resolve_jwt_secret(_settings(args))
+    settings = resolve_vapid_key(resolve_jwt_secret(_settings(args)))
     configure_logging(settings.log_level, settings.log_json)
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
@@ -143,7 +142,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _uploads_dir(value: str) -> Path:
+def _uploads_dir(value: str | None, settings: Settings) -> Path:
+    """--uploads when given, else `[uploads] dir` (relative paths: in the checkout)."""
+    if value is None:
+        return settings.uploads.path
     path = Path(value)
     return path if path.is_absolute() else PROJECT_DIR / path
 
@@ -151,7 +153,8 @@ def _uploads_dir(value: str) -> Path:
 def cmd_backup(args: argparse.Namespace) -> int:
     from commands.backup import backup
 
-    manifest = backup(_settings(args), Path(args.output), _uploads_dir(args.uploads))
+    settings = _settings(args)
+    manifest = backup(settings, Path(args.output), _uploads_dir(args.uploads, settings))
     sys.stdout.write(
         f"wrote {args.output}: {manifest.engine} database at schema {manifest.schema_revision}"
         f"{', with uploads' if manifest.uploads else ', no uploads directory'}\n"
@@ -162,7 +165,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from commands.backup import restore
 
-    manifest = restore(_settings(args), Path(args.file), _uploads_dir(args.uploads))
+    settings = _settings(args)
+    manifest = restore(settings, Path(args.file), _uploads_dir(args.uploads, settings))
     sys.stdout.write(
         f"restored {args.file} ({manifest.engine}, schema {manifest.schema_revision}, taken "
         f"{manifest.created_at}); `server.py migrate` (or serve) brings it to the newest schema\n"
@@ -241,11 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     command("check-config", "validate the configuration and print it, secrets masked")
     backup = command("backup", "write the database and the uploads to one .tar.gz")
     backup.add_argument("--output", required=True, help="archive to write (required, no default)")
-    uploads_help = "uploads directory, relative to the checkout (default: %(default)s)"
-    backup.add_argument("--uploads", default=DEFAULT_UPLOADS, help=uploads_help)
+    uploads_help = "uploads directory, relative to the checkout (default: [uploads] dir)"
+    backup.add_argument("--uploads", help=uploads_help)
     restore = command("restore", "restore a backup into an empty database")
     restore.add_argument("file", help="archive written by `backup` (required)")
-    restore.add_argument("--uploads", default=DEFAULT_UPLOADS, help=uploads_help)
+    restore.add_argument("--uploads", help=uploads_help)
     return parser
 
 

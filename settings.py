@@ -42,12 +42,39 @@ SECTION_ENV_OVERRIDES = {
     "LOGIN_MAX_FAILURES": ("login_throttle", "max_failures"),
     "ADMIN_EMAILS": ("accounts", "admins"),
     "REQUIRE_VERIFIED_EMAIL": ("accounts", "require_verified_email"),
+    "UPLOADS_DIR": ("uploads", "dir"),
+    "UPLOADS_MAX_BYTES": ("uploads", "max_bytes"),
+    "UPLOADS_MAX_PIXELS": ("uploads", "max_pixels"),
+    "UPLOADS_QUOTA_MB": ("uploads", "quota_mb"),
+    "UPLOADS_S3_URL": ("uploads", "s3_url"),
+    # issue 17: push
+    "PUSH_ALLOW_HTTP": ("push", "allow_http_endpoints"),
+    "VAPID_PRIVATE_KEY": ("push", "vapid_private_key"),
+    "VAPID_KEY_FILE": ("push", "vapid_key_file"),
+    "VAPID_CONTACT": ("push", "vapid_contact"),
+    "PUSH_TTL_SECONDS": ("push", "ttl_seconds"),
+    "PUSH_WORKERS": ("push", "workers"),
+    "PUSH_QUEUE": ("push", "queue_size"),
+    "FCM_SERVICE_ACCOUNT_FILE": ("push", "fcm_service_account_file"),
+    "FCM_BASE_URL": ("push", "fcm_base_url"),
+    "APNS_KEY_FILE": ("push", "apns_key_file"),
+    "APNS_KEY_ID": ("push", "apns_key_id"),
+    "APNS_TEAM_ID": ("push", "apns_team_id"),
+    "APNS_TOPIC": ("push", "apns_topic"),
+    "APNS_BASE_URL": ("push", "apns_base_url"),
+    "SMTP_URL": ("email", "smtp_url"),
+    "EMAIL_FROM": ("email", "from"),
+    "PUBLIC_URL": ("email", "public_url"),
+    "OUTBOX_DIR": ("email", "outbox_dir"),
 }
 
 
 # The drivers storage/engine.py configures; anything else fails later with a driver traceback.
 DATABASE_SCHEMES = ("sqlite+aiosqlite", "mysql+asyncmy")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+# TOML keys that are Python keywords: (section, key in the file) -> field name.
+KEY_ALIASES = {("email", "from"): "from_address"}
 ENVIRONMENTS = ("development", "production")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -97,6 +124,11 @@ class MatchingSettings:
     weight_performance: float = 0.10
     threshold: float = 0.5
     model_wait_seconds: float = 10.0
+    dismiss_days: int = 30  # a dismissed card stays hidden this long (POST /api/recommend/dismiss)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dismiss_days, bool) or not 1 <= self.dismiss_days <= 3650:
+            raise ValueError("[matching] dismiss_days must be an integer from 1 to 3650")
 
 
 @dataclass(frozen=True)
@@ -115,16 +147,108 @@ class HttpSettings:
 class AuthSettings:
     hash_concurrency: int = 2  # bcrypt hashes running at once (a dedicated thread pool)
     hash_queue: int = 64  # bcrypt jobs allowed to wait; beyond that 503 busy + Retry-After
+    refresh_days: float = 30.0  # lifetime of a refresh token (each refresh issues a new one)
 
     def __post_init__(self) -> None:
         if self.hash_concurrency < 1 or self.hash_queue < 0:
             raise ValueError("hash_concurrency must be at least 1 and hash_queue at least 0")
+        if self.refresh_days <= 0:
+            raise ValueError("refresh_days must be positive")
 
 
 @dataclass(frozen=True)
 class AccountsSettings:
     admins: tuple[str, ...] = ()  # emails of the accounts allowed on admin routes
     require_verified_email: bool = False
+    resend_per_hour: int = 3  # verification mails a user may ask for again
+    reset_mails_per_hour: int = 3  # reset mails per email address ...
+    reset_requests_per_hour: int = 20  # ... and forgot/reset requests per client address
+    password_failures: int = 5  # wrong current passwords (change, delete) per user ...
+    password_window_seconds: int = 900  # ... in this window, then 429
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp_url: str = ""  # empty: mail is written as .eml files to outbox_dir
+    from_address: str = "StudySync <no-reply@studysync.invalid>"
+    public_url: str = "http://127.0.0.1:5000"  # the base of links in mail
+    outbox_dir: str = "var/outbox"  # relative paths are inside the checkout
+    verify_hours: float = 48.0
+    reset_minutes: float = 60.0
+
+    def __post_init__(self) -> None:
+        # A typo must stop the start, not fail every mail later.
+        if self.smtp_url and (
+            _scheme(self.smtp_url) not in SMTP_SCHEMES or not urlsplit(self.smtp_url).hostname
+        ):
+            raise ValueError(
+                "smtp_url must look like smtp://host:port, smtps://user:pass@host:465 or "
+                "smtp+starttls://user:pass@host:587"
+            )
+        if _scheme(self.public_url) not in ("http", "https"):
+            raise ValueError(f"public_url must be an http(s) URL, got {self.public_url!r}")
+        if self.verify_hours <= 0 or self.reset_minutes <= 0:
+            raise ValueError("verify_hours and reset_minutes must be positive")
+
+    def outbox_path(self) -> Path:
+        path = Path(self.outbox_dir)
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+
+@dataclass(frozen=True)
+class UploadsSettings:
+    dir: str = "var/uploads/"  # the local blob store; relative paths are under the checkout
+    max_bytes: int = 10 * 1024 * 1024  # per upload, refused while streaming (413)
+    max_pixels: int = 40_000_000  # width x height (x frames): more is a bomb (422)
+    quota_mb: int = 500  # stored bytes (images + thumbnails) per user (409)
+    s3_url: str = ""  # future: an S3-compatible bucket; not built yet (refused when set)
+    workers: int = 2  # threads decoding and re-encoding images off the event loop
+
+    def __post_init__(self) -> None:
+        if self.s3_url:
+            raise ValueError(
+                "s3_url is not supported yet (future work, docs/chat.md): leave it empty "
+                "to store uploads in [uploads] dir"
+            )
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.quota_mb < 0 or self.workers < 1:
+            raise ValueError("max_bytes, max_pixels and workers must be positive, quota_mb >= 0")
+
+    @property
+    def path(self) -> Path:
+        root = Path(self.dir)
+        return root if root.is_absolute() else PROJECT_DIR / root
+
+    @property
+    def quota_bytes(self) -> int:
+        return self.quota_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """Web Push (VAPID) and the native senders (docs/notifications.md)."""
+
+    vapid_private_key: str = ""  # PEM or base64url; empty: generated once into vapid_key_file
+    vapid_key_file: str = ".vapid-key"
+    vapid_contact: str = "mailto:admin@studysync.invalid"  # the JWT `sub` push services see
+    allow_http_endpoints: bool = False  # tests only: http and private/loopback endpoints
+    ttl_seconds: int = 86400
+    workers: int = 2  # concurrent push workers per process
+    queue_size: int = 1000  # events waiting to be pushed; beyond that dropped (counted)
+    fcm_service_account_file: str = ""  # empty: no FCM sender (fcm subscriptions are skipped)
+    fcm_base_url: str = "https://fcm.googleapis.com"
+    apns_key_file: str = ""  # the .p8 token key; empty: no APNs sender
+    apns_key_id: str = ""
+    apns_team_id: str = ""
+    apns_topic: str = ""  # the app's bundle id
+    apns_base_url: str = "https://api.push.apple.com"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.ttl_seconds <= 28 * 86400:
+            raise ValueError("ttl_seconds must be between 0 and 2419200 (28 days)")
+        if self.workers < 1 or self.queue_size < 1:
+            raise ValueError("workers and queue_size must be at least 1")
+        if not self.vapid_contact.startswith(("mailto:", "https:")):
+            raise ValueError("vapid_contact must be a mailto: or https: URI")
 
 
 @dataclass(frozen=True)
@@ -150,6 +274,9 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     accounts: AccountsSettings = field(default_factory=AccountsSettings)
+    uploads: UploadsSettings = field(default_factory=UploadsSettings)
+    push: PushSettings = field(default_factory=PushSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def is_production(self) -> bool:
@@ -166,6 +293,9 @@ _SECTIONS: dict[str, Any] = {
     "http": HttpSettings,
     "auth": AuthSettings,
     "accounts": AccountsSettings,
+    "uploads": UploadsSettings,
+    "push": PushSettings,
+    "email": EmailSettings,
 }
 
 
@@ -223,6 +353,8 @@ def _section(name: str, raw: Any, from_env: set[str]) -> Any:
     kind = _SECTIONS[name]
     if not isinstance(raw, dict):
         raise ConfigError(f"[{name}] must be a table, got {_shown(raw)}")
+    raw = {KEY_ALIASES.get((name, key), key): value for key, value in raw.items()}
+    from_env = {KEY_ALIASES.get((name, key), key) for key in from_env}
     types = {f.name: str(f.type) for f in fields(kind)}
     unknown = sorted(set(raw) - set(types))
     if unknown:
@@ -340,3 +472,29 @@ def resolve_jwt_secret(settings: Settings) -> Settings:
         secret_path.write_text(secrets.token_urlsafe(48))
         secret_path.chmod(0o600)
     return settings.with_overrides(jwt_secret=secret_path.read_text().strip())
+
+
+def resolve_vapid_key(settings: Settings) -> Settings:
+    """Return settings with a VAPID private key: the configured one, else the install's own,
+    generated once into `[push] vapid_key_file` (like the development JWT secret; browsers bind
+    their subscriptions to its public key, so it must not change between restarts or differ
+    between workers). Call before workers fork."""
+    push = settings.push
+    if push.vapid_private_key:
+        return settings
+    key_path = Path(push.vapid_key_file)
+    if not key_path.is_absolute():
+        key_path = PROJECT_DIR / key_path
+    if not key_path.exists():
+        from adapters.webpush import VapidKeys
+
+        pem = VapidKeys.generate().private_pem()
+        try:  # O_EXCL: two processes starting at once keep the first one's key
+            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(pem)
+    key = key_path.read_text().strip()
+    return settings.with_overrides(push=replace(push, vapid_private_key=key))

@@ -29,6 +29,7 @@ from api.schemas import (
     SingleLine,
     Success,
 )
+from domain.account_records import SignedIn
 from domain.models import PROFILE_FIELDS, User, check_schedule
 from wiring.keys import USERS
 
@@ -155,6 +156,7 @@ class UserOut(CamelOut):
     group_preferences: dict[str, Any]
     timezone: str
     created_at: datetime
+    email_verified: bool
 
 
 class PrivateUserOut(UserOut):
@@ -185,6 +187,7 @@ class MeOut(Success):
 
 class SignedInOut(MessageOut):
     token: str
+    refresh_token: str
     user: PrivateUserJson
 
 
@@ -207,8 +210,16 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     return body
 
 
-async def create_account(request: web.Request, body: RegisterIn) -> tuple[User, str]:
-    """The new user and their token (both register routes)."""
+def signed_in_json(signed_in: SignedIn) -> dict[str, Any]:
+    return {
+        "token": signed_in.token,
+        "refreshToken": signed_in.refresh_token,
+        "user": user_json(signed_in.user, private=True),
+    }
+
+
+async def create_account(request: web.Request, body: RegisterIn) -> SignedIn:
+    """The new user and their tokens (both register routes); the verification mail follows."""
     profile = body.profile_changes()
     profile["email"] = body.email
     return await request.app[USERS].register(profile, body.password)
@@ -223,10 +234,8 @@ async def create_account(request: web.Request, body: RegisterIn) -> tuple[User, 
     summary="Create an account",
 )
 async def register(request: web.Request, body: RegisterIn) -> web.Response:
-    user, token = await create_account(request, body)
-    return ok(
-        201, message="Registration successful", token=token, user=user_json(user, private=True)
-    )
+    signed_in = await create_account(request, body)
+    return ok(201, message="Registration successful", **signed_in_json(signed_in))
 
 
 @routes.post(
@@ -237,8 +246,9 @@ async def register(request: web.Request, body: RegisterIn) -> web.Response:
     summary="Exchange credentials for a token",
 )
 async def login(request: web.Request, body: LoginIn) -> web.Response:
-    user, token = await request.app[USERS].login(body.email, body.password, client_address(request))
-    return ok(message="Login successful", token=token, user=user_json(user, private=True))
+    address = client_address(request)
+    signed_in = await request.app[USERS].login(body.email, body.password, address)
+    return ok(message="Login successful", **signed_in_json(signed_in))
 
 
 @routes.get("/api/auth/me", response=MeOut, summary="The caller's profile")

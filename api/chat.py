@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import (
@@ -18,10 +18,11 @@ from api.responses import ChatMessageOut, IdsOut, ReactionOut
 from api.routing import Routes, current_user, ok, path_id
 from api.schemas import MAX_ID, MAX_PAGE, CamelIn, ClientId, Content, Emoji, ImageUrl, Success
 from domain.chat import NewMessage
+from domain.threads import MAX_MENTIONS
 from wire.chat import message_payload, reactions_payload
-from wiring.keys import CHAT
+from wiring.keys import CHAT, PINS
 
-routes = Routes("chat", errors=(403, 404, 429))
+routes = Routes("chat", errors=(403, 404, 429), verified_email=True)
 
 
 class HistoryOut(Success):
@@ -63,6 +64,14 @@ class SendIn(CamelIn):
     )
     image_url: ImageUrl | None = Field(None, validation_alias=AliasChoices("imageUrl", "image_url"))
     client_id: ClientId | None = Field(None, validation_alias=AliasChoices("clientId", "client_id"))
+    reply_to: MessageId | None = None
+    mentions: list[MessageId] = Field(default_factory=list, max_length=MAX_MENTIONS)
+    upload_id: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | None = Field(
+        None, validation_alias=AliasChoices("uploadId", "upload_id")
+    )
+
+
+MessageId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
 class ReactIn(CamelIn):
@@ -71,6 +80,14 @@ class ReactIn(CamelIn):
 
 class EditIn(CamelIn):
     content: Content
+
+
+class PinOut(IdsOut):
+    pinned: bool
+
+
+class PinsOut(Success):
+    messages: list[ChatMessageOut]
 
 
 class ReadIn(CamelIn):
@@ -96,6 +113,9 @@ async def _send(request: web.Request, body: SendIn) -> web.Response:
         body.message_type,
         body.image_url,
         body.client_id,
+        body.reply_to,
+        tuple(body.mentions),
+        upload_id=body.upload_id,
     )
     message, created = await request.app[CHAT].send(current_user(request).id, new)
     return ok(201 if created else 200, message=message_payload(message))
@@ -144,3 +164,25 @@ async def mark_read(request: web.Request, body: ReadIn) -> web.Response:
     group_id = path_id(request, "group_id")
     unread = await request.app[CHAT].mark_read(current_user(request).id, group_id, body.message_id)
     return ok(groupId=group_id, unread=unread)
+
+
+async def _set_pinned(request: web.Request, pinned: bool) -> web.Response:
+    message_id = path_id(request, "message_id")
+    group_id = await request.app[PINS].set_pinned(current_user(request).id, message_id, pinned)
+    return ok(groupId=group_id, messageId=message_id, pinned=pinned)
+
+
+@routes.post("/api/chat/message/{message_id}/pin", response=PinOut, summary="Pin (leader)")
+async def pin(request: web.Request) -> web.Response:
+    return await _set_pinned(request, True)
+
+
+@routes.delete("/api/chat/message/{message_id}/pin", response=PinOut, summary="Unpin (leader)")
+async def unpin(request: web.Request) -> web.Response:
+    return await _set_pinned(request, False)
+
+
+@routes.get("/api/chat/{group_id}/pins", response=PinsOut, summary="Pinned messages")
+async def pins(request: web.Request) -> web.Response:
+    messages = await request.app[PINS].pins(current_user(request).id, path_id(request, "group_id"))
+    return ok(messages=[message_payload(m) for m in messages])

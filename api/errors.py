@@ -14,12 +14,15 @@ from domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidInput,
     ModelLoading,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     Unauthorized,
     Unavailable,
+    UnsupportedMedia,
 )
 
 log = logging.getLogger("studysync.api")
@@ -35,10 +38,13 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     RateLimited: 429,
     Unavailable: 503,
     Busy: 503,
     ModelLoading: 503,
+    PayloadTooLarge: 413,
+    UnsupportedMedia: 415,
 }
 
 CODE_BY_STATUS = {
@@ -48,6 +54,7 @@ CODE_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    410: "gone",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",

@@ -29,7 +29,7 @@ from domain.groups import Group
 from wire.sessions import session_payload
 from wiring.keys import GROUP_SESSIONS, USERS
 
-routes = Routes("group sessions", errors=(403, 409))
+routes = Routes("group sessions", errors=(403, 409), verified_email=True)
 
 
 class SessionAnswer(Success):

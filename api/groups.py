@@ -16,7 +16,7 @@ from wire.groups import member_payload
 from wire.times import iso
 from wiring.keys import GROUPS
 
-routes = Routes("groups", errors=(403, 409))
+routes = Routes("groups", errors=(403, 409), verified_email=True)
 
 
 class CreatedGroupOut(MessageOut):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints, model_validator
 
-from api.matching_models import RecommendOut, SearchOut
+from api.groups import CreatedGroupOut, group_json
+from api.matching_models import DismissOut, RecommendOut, SearchOut
 from api.routing import Routes, current_user, ok
 from api.schemas import CamelIn, SingleLine
 from domain.matching_records import (
@@ -16,20 +17,43 @@ from domain.matching_records import (
     Recommendations,
     SearchHit,
     StudentRecord,
+    SuggestedCard,
 )
+from wire.times import iso
 from wiring.keys import MATCHING
 
-routes = Routes("matching", errors=(503,))
+routes = Routes("matching", errors=(503,), verified_email=True)
 
 
 class RecommendIn(CamelIn):
     limit: int = Field(20, ge=1, le=100)
-    kind: Literal["groups", "partners", "both"] = "both"
+    kind: Literal["groups", "partners", "suggested", "both"] = "both"
+
+
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+SuggestionKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{20}$")]
 
 
 class SearchIn(CamelIn):
-    query: Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
+    query: Annotated[str, StringConstraints(max_length=500), SingleLine] = ""
+    subjects: list[Subject] = Field(default_factory=list, max_length=20)
     limit: int = Field(10, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _something_to_search(self) -> SearchIn:
+        if not self.query and not self.subjects:
+            raise ValueError("give a query, subjects, or both")
+        return self
+
+
+class DismissIn(CamelIn):
+    kind: Literal["group", "partner", "suggested"]
+    id: Annotated[StrictInt, Field(ge=1)] | SuggestionKey  # a suggested group's key
+
+
+class FromSuggestionIn(CamelIn):
+    key: SuggestionKey
+    title: Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine] | None = None
 
 
 def _compatibility(item: Recommendation) -> dict[str, float]:
@@ -139,13 +163,56 @@ def create_group_card(result: Recommendations, matched_any: bool) -> dict[str, A
     }
 
 
-@routes.post("/api/recommend", response=RecommendOut, summary="Groups and partners that match you")
+def suggested_card(card: SuggestedCard) -> dict[str, Any]:
+    group = card.group
+    return {
+        "key": group.key,
+        "members": [{"id": i, "name": name} for i, name in card.members],
+        "subjects": card.subjects,
+        "commonSlots": [{"day": day, "slot": slot} for day, slot in group.common_slots],
+        "matchPercentage": group.percentage,  # the least-satisfied member's
+        "explanation": group.explanation,
+        "size": group.size,
+    }
+
+
+@routes.post(
+    "/api/recommend",
+    response=RecommendOut,
+    summary="Groups, partners and suggested new groups that match you",
+)
 async def recommend(request: web.Request, body: RecommendIn) -> web.Response:
     result = await request.app[MATCHING].recommend(current_user(request).id, body.kind, body.limit)
     cards = [group_card(item) for item in result.groups]
     cards.append(create_group_card(result, bool(cards)))
     partners = [partner_card(p) for p in result.partners]
-    return ok(recommendations=cards, partners=partners, hint=result.hint)
+    suggested = [suggested_card(s) for s in result.suggested]
+    return ok(recommendations=cards, partners=partners, suggestedGroups=suggested, hint=result.hint)
+
+
+@routes.post(
+    "/api/recommend/dismiss",
+    response=DismissOut,
+    errors=(404, 503),
+    summary="Hide a recommended group, partner or suggested group for a while",
+)
+async def dismiss(request: web.Request, body: DismissIn) -> web.Response:
+    done = await request.app[MATCHING].dismiss(current_user(request).id, body.kind, body.id)
+    shown: int | str = int(done.target) if done.kind != "suggested" else done.target
+    return ok(dismissed={"kind": done.kind, "id": shown, "expiresAt": iso(done.until)})
+
+
+@routes.post(
+    "/api/groups/from-suggestion",
+    response=CreatedGroupOut,
+    status=201,
+    errors=(404, 409, 503),
+    summary="Create a suggested group (you lead it; the others are invited)",
+)
+async def from_suggestion(request: web.Request, body: FromSuggestionIn) -> web.Response:
+    service = request.app[MATCHING]
+    group = await service.create_from_suggestion(current_user(request).id, body.key, body.title)
+    return ok(201, message="Group created; the others are invited", group=group_json(group))
 
 
 def search_result(hit: SearchHit) -> dict[str, Any]:
@@ -159,11 +226,15 @@ def search_result(hit: SearchHit) -> dict[str, Any]:
 
 @routes.post("/api/search", response=SearchOut, summary="Semantic search over students and groups")
 async def search(request: web.Request, body: SearchIn) -> web.Response:
-    hits = await request.app[MATCHING].search(current_user(request).id, body.query, body.limit)
+    user_id = current_user(request).id
+    hits = await request.app[MATCHING].search(user_id, body.query, body.limit, body.subjects)
     return ok(results=[search_result(hit) for hit in hits])
 
 
 @routes.post("/api/search/people", response=SearchOut, summary="Semantic search over students only")
 async def search_people(request: web.Request, body: SearchIn) -> web.Response:
-    hits = await request.app[MATCHING].search(current_user(request).id, body.query, body.limit)
-    return ok(results=[search_result(hit) for hit in hits if hit.kind == "user"])
+    user_id = current_user(request).id
+    hits = await request.app[MATCHING].search(
+        user_id, body.query, body.limit, body.subjects, people_only=True
+    )
+    return ok(results=[search_result(hit) for hit in hits])

@@ -81,9 +81,32 @@ class StudentHitOut(_StudentFieldsOut):
     kind: Literal["user"]
 
 
+class SuggestedMemberOut(CamelOut):
+    id: int
+    name: str
+
+
+class SlotOut(CamelOut):
+    day: str
+    slot: str
+
+
+class SuggestedGroupOut(CamelOut):
+    """A proposed new group: the caller first; all members share a slot and a subject."""
+
+    key: str = Field(description="Stable id of this proposal: POST /api/groups/from-suggestion")
+    members: list[SuggestedMemberOut]
+    subjects: list[str]
+    common_slots: list[SlotOut]
+    match_percentage: int = Field(description="The least-satisfied member's (least misery)")
+    explanation: str
+    size: int
+
+
 class RecommendOut(Success):
     recommendations: list[GroupCardOut | CreateCardOut]
     partners: list[PartnerCardOut]
+    suggested_groups: list[SuggestedGroupOut]
     hint: str | None = Field(
         description="Set when the caller has no schedule: nothing could be ruled out as a time "
         "they cannot meet, so they are asked to add their free times."
@@ -92,3 +115,13 @@ class RecommendOut(Success):
 
 class SearchOut(Success):
     results: list[GroupHitOut | StudentHitOut]
+
+
+class DismissedOut(CamelOut):
+    kind: Literal["group", "partner", "suggested"]
+    id: int | str
+    expires_at: str
+
+
+class DismissOut(Success):
+    dismissed: DismissedOut

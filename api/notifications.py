@@ -33,7 +33,6 @@ class NotificationQuery(BaseModel):
     before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-
 @routes.get("/api/notifications", response=NotificationsOut, summary="The caller's notifications")
 async def list_notifications(request: web.Request, query: NotificationQuery) -> web.Response:
     items, unread = await request.app[NOTIFICATIONS].list_for(

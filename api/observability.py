@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import hmac
 import json
 import logging
@@ -13,15 +12,15 @@ import uuid
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from api.addresses import client_address
 from domain.errors import Unauthorized
+from domain.log_context import request_id_var, user_id_var
 from wiring.keys import METRICS, SETTINGS
+from wiring.metrics import Metrics
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-user_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("user_id", default="-")
 access_log = logging.getLogger("studysync.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -97,22 +96,6 @@ def configure_logging(level: str, as_json: bool) -> None:
     root.setLevel(level.upper())
 
 
-class HttpMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "studysync_http_requests",
-            "HTTP requests",
-            ["method", "route", "status"],
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "studysync_http_request_seconds",
-            "HTTP request latency",
-            ["method", "route"],
-            registry=registry,
-        )
-
-
 def _route_name(request: web.Request) -> str:
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else "unmatched"
@@ -123,7 +106,7 @@ def _is_websocket(request: web.Request, response: web.StreamResponse) -> bool:
     return upgrade or isinstance(response, web.WebSocketResponse)
 
 
-def observability_middleware(metrics: HttpMetrics) -> Any:
+def observability_middleware(metrics: Metrics) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         request_id = accepted_request_id(request.headers.get("X-Request-ID", ""))
@@ -133,9 +116,9 @@ def observability_middleware(metrics: HttpMetrics) -> Any:
         response = await handler(request)
         elapsed = time.perf_counter() - started
         route = _route_name(request)
-        metrics.requests.labels(request.method, route, str(response.status)).inc()
+        metrics.http_requests.labels(request.method, route, str(response.status)).inc()
         if not _is_websocket(request, response):  # a session's length is not a latency
-            metrics.latency.labels(request.method, route).observe(elapsed)
+            metrics.http_latency.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         access_log.info(
             "%s %s %s %s %.1fms",

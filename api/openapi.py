@@ -50,9 +50,17 @@ def _schema(
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _path_schema(name: str) -> dict[str, Any]:
+    """`…_id` path parts are integer ids (api/routing.py checks them); others are strings
+    (e.g. an invite `code`)."""
+    if name.endswith("_id"):
+        return {"type": "integer", "minimum": 0}
+    return {"type": "string"}
+
+
 def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in _PARAM.findall(endpoint.path)
     ]
     if endpoint.query is not None:
@@ -69,6 +77,8 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
             "description": "Success",
             "content": {endpoint.media_type: {"schema": ok_schema}},
         }
+        if endpoint.status != 204
+        else {"description": "Success, no content"}
     }
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for status in sorted(_error_statuses(endpoint)):

@@ -19,6 +19,21 @@ class ReactionOut(CamelOut):
     user_ids: list[int]
 
 
+class ReplyToOut(CamelOut):
+    id: int | None
+    user_id: int | None
+    user_name: str | None
+    excerpt: str | None
+    deleted: bool
+
+
+class MessageImageOut(CamelOut):
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
 class ChatMessageOut(CamelOut):
     id: int
     group_id: int
@@ -31,6 +46,12 @@ class ChatMessageOut(CamelOut):
     timestamp: datetime
     edited_at: datetime | None
     reactions: list[ReactionOut]
+    reply_to: ReplyToOut | None
+    mentions: list[int]
+    image: MessageImageOut | None = Field(
+        description="An uploaded image (the message was sent with uploadId), else null"
+    )
+    hidden_by_block: bool | None = None  # present (true) only when the viewer blocked the author
 
 
 class MemberOut(CamelOut):
@@ -116,6 +137,16 @@ class NotificationOut(CamelOut):
     actor: dict[str, Any] | None
     read: bool
     created_at: datetime
+
+
+class UploadOut(CamelOut):
+    id: int
+    url: str = Field(description="The image: an unguessable root-relative URL, no auth needed")
+    thumbnail_url: str = Field(description="The thumbnail (fits in 320×320), same rules")
+    content_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"]
+    size: int = Field(description="Bytes of the stored (re-encoded, metadata-free) image")
+    width: int
+    height: int
 
 
 class IdsOut(Success):

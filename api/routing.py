@@ -12,8 +12,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from api.errors import error_response, validation_details
-from api.observability import user_id_var
 from domain.errors import InvalidInput, Unauthorized
+from domain.log_context import user_id_var
 from domain.models import User
 from wiring.keys import USERS
 
@@ -47,10 +47,15 @@ ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 
 
 class Routes:
-    def __init__(self, tag: str, errors: tuple[int, ...] = ()) -> None:
-        """`errors`: the domain-error statuses this table's routes answer unless one says."""
+    def __init__(
+        self, tag: str, errors: tuple[int, ...] = (), *, verified_email: bool = False
+    ) -> None:
+        """`errors`: the domain-error statuses this table's routes answer unless one says.
+        `verified_email`: its authenticated routes answer 403 `email_unverified` to unverified
+        users when [accounts] require_verified_email is on."""
         self.tag = tag
         self.errors = errors
+        self.verified_email = verified_email
         self.endpoints: list[Endpoint] = []
 
     def route(
@@ -68,7 +73,7 @@ class Routes:
         def register(handler: RouteHandler) -> RouteHandler:
             body, query = _request_models(handler)
             parsed = _with_inputs(handler, path, body, query)
-            wrapped = _require_auth(parsed) if auth else parsed
+            wrapped = _require_auth(parsed, self.verified_email) if auth else parsed
             self.endpoints.append(
                 Endpoint(
                     method,
@@ -134,7 +139,9 @@ def _with_inputs(
     query: type[BaseModel] | None,
 ) -> Handler:
     """Check the path ids, then parse the query, then the body, and call the handler with them."""
-    id_names = _PATH_PARAM.findall(path)
+    # `…_id` parts are integer ids, checked here; any other part (an upload's key, an invite
+    # code) is text for the handler to check.
+    id_names = [name for name in _PATH_PARAM.findall(path) if name.endswith("_id")]
 
     async def with_inputs(request: web.Request) -> web.StreamResponse:
         for name in id_names:
@@ -150,9 +157,12 @@ def _with_inputs(
     return with_inputs
 
 
-def _require_auth(handler: Handler) -> Handler:
+def _require_auth(handler: Handler, verified_email: bool = False) -> Handler:
     async def authenticated(request: web.Request) -> web.StreamResponse:
-        user = await request.app[USERS].authenticate(bearer_token(request))
+        users = request.app[USERS]
+        user = await users.authenticate(bearer_token(request))
+        if verified_email:
+            users.check_verified(user)
         request[USER_KEY] = user
         user_id_var.set(str(user.id))
         return await handler(request)

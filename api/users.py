@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from api.accounts import PrivateUserJson, RegisterIn, UserJson, create_account, user_json
 from api.progress import caller, listing, page, posts, stats
@@ -26,6 +26,7 @@ class LuminaryAccountOut(UserFullOut):
     success: Literal[True]
     message: str
     token: str
+    refresh_token: str = Field(alias="refreshToken")
     user: PrivateUserJson
 
 
@@ -76,13 +77,15 @@ class LuminaryRegisterIn(RegisterIn):
     summary="Alias of register (Luminary's create user): UserFull plus token and user",
 )
 async def create_user(request: web.Request, body: LuminaryRegisterIn) -> web.Response:
-    user, token = await create_account(request, body)
+    signed_in = await create_account(request, body)
+    user, token = signed_in.user, signed_in.token
     view = await stats(request).user(user.id, user.id)
     return ok(
         201,
         **user_full(view),
         message="Registration successful",
         token=token,
+        refreshToken=signed_in.refresh_token,
         user=user_json(user, private=True),
     )
 

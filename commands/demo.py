@@ -108,7 +108,7 @@ class DemoSeeder:
         if existing is not None:
             return existing
         try:
-            user, _token = await self.users.register(dict(profile), DEMO_PASSWORD)
+            user = (await self.users.register(dict(profile), DEMO_PASSWORD)).user
         except Conflict:  # registered meanwhile by another seeder
             found = await self._user_id(profile["email"])
             assert found is not None

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import emoji
 
 from domain.bulkhead import KeyedBulkhead
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound, RateLimited
-from domain.events import MessageDeleted, MessageEdited, MessagePosted, ReactionsChanged
+from domain.events import (
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    NotificationCreated,
+    ReactionsChanged,
+)
 from domain.groups import GroupService
+from domain.moderation_rules import Muted, mark_blocked
+from domain.notifications import Notification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 from domain.text import forbidden_character, is_blank, is_invisible_char
+from domain.threads import MentionFilter, ReplyRef, check_mentions, check_reply, notify_mentions
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
+from domain.uploads import MessageImage, attachable_upload
 
 MESSAGE_TYPES = ("text", "image", "announcement")
 # api-realtime.md says 16 bytes, but a family (25 bytes), a tag flag such as England's (28) or a
@@ -37,7 +47,7 @@ class Reaction:
 class Message:
     id: int
     group_id: int
-    user_id: int
+    user_id: int | None  # None: the author deleted their account ("Deleted user")
     user_name: str
     content: str
     message_type: str
@@ -46,6 +56,10 @@ class Message:
     created_at: datetime
     edited_at: datetime | None
     reactions: tuple[Reaction, ...] = ()
+    reply_to: ReplyRef | None = None
+    mentions: tuple[int, ...] = ()
+    image: MessageImage | None = None  # an uploaded image (sent with uploadId)
+    hidden_by_block: bool = False  # the viewer blocked the author (issue 17)
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class Author:
     name: str
     role: str
     status: str
+    muted_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,13 @@ class NewMessage:
     message_type: str = "text"
     image_url: str | None = None
     client_id: str | None = None
+    reply_to: int | None = None
+    mentions: tuple[int, ...] = ()
+    upload_id: int | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def is_single_emoji(text: str) -> bool:
@@ -94,12 +116,24 @@ def validate_image_url(url: str) -> str:
     return url
 
 
-def validate_content(content: str, message_type: str, image_url: str | None, max_chars: int) -> str:
+def validate_content(
+    content: str,
+    message_type: str,
+    image_url: str | None,
+    max_chars: int,
+    upload_id: int | None = None,
+) -> str:
     content = content.strip()
     if message_type not in MESSAGE_TYPES:
         raise InvalidInput("Unknown message type", {"messageType": f"one of {MESSAGE_TYPES}"})
+    if upload_id is not None and message_type != "image":
+        raise InvalidInput(
+            "An uploadId is accepted only on image messages",
+            {"uploadId": "allowed only when messageType is image"},
+        )
     if message_type == "image":
-        validate_image_url(image_url or "")
+        if upload_id is None or image_url is not None:
+            validate_image_url(image_url or "")
     elif image_url is not None:
         raise InvalidInput(
             "An imageUrl is accepted only on image messages",
@@ -126,6 +160,7 @@ class _PendingSend:
     new: NewMessage
     content: str
     rate: Reservation  # taken before queueing; a refused one is answered inside the batch
+    notifications: list[Notification] = field(default_factory=list)  # stored with the message
     done: asyncio.Future[tuple[Message, bool] | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -133,6 +168,9 @@ class _PendingSend:
 
 # One send of a batch: stored (message, created), its clientId used before (None), or refused.
 _Outcome = tuple[Message, bool] | None | DomainError
+
+
+_Notes = list[Notification]
 
 
 def _consume_outcome(done: asyncio.Future[tuple[Message, bool] | None]) -> None:
@@ -150,6 +188,7 @@ class ChatService:
         sends_per_minute: int,
         max_chars: int,
         history_reads: KeyedBulkhead | None = None,
+        mention_filter: MentionFilter | None = None,
     ) -> None:
         self._uow = uow
         self._publisher = publisher
@@ -160,6 +199,7 @@ class ChatService:
         self.history_reads = history_reads or KeyedBulkhead(2, 32, "history reads")
         self._queue: list[_PendingSend] = []
         self._writer: asyncio.Future[None] | None = None
+        self._mention_filter = mention_filter
 
     async def send(self, user_id: int, new: NewMessage) -> tuple[Message, bool]:
         """Commit, then broadcast. A repeated clientId returns the stored message, unbroadcast.
@@ -170,7 +210,9 @@ class ChatService:
         for nothing. Per send: one query for the author's membership and name, one INSERT (a
         repeated clientId is skipped by the unique constraint), and no re-read: the stored
         message is built from what was inserted."""
-        content = validate_content(new.content, new.message_type, new.image_url, self.max_chars)
+        content = validate_content(
+            new.content, new.message_type, new.image_url, self.max_chars, new.upload_id
+        )
         rate_key = f"send:{user_id}"
         rate = await self._sends.reserve(rate_key, self._sends_per_minute)
         if not rate.granted and not new.client_id:  # nothing stored to answer with: refuse now
@@ -203,7 +245,9 @@ class ChatService:
             return existing, False
         message, created = outcome
         if created:
-            await self._publisher.publish(MessagePosted(message))
+            await self._publisher.publish(
+                MessagePosted(message), *map(NotificationCreated, pending.notifications)
+            )
         return message, created
 
     async def _release(self, rate_key: str, rate: Reservation) -> None:
@@ -216,14 +260,15 @@ class ChatService:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[_PendingSend]) -> None:
-        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, _Outcome]]:
-            outcomes: list[tuple[_PendingSend, _Outcome]] = []
+        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, _Outcome, _Notes]]:
+            outcomes: list[tuple[_PendingSend, _Outcome, _Notes]] = []
             await uow.chat.lock_groups({pending.new.group_id for pending in batch})
             for pending in batch:
+                notes: _Notes = []  # fresh on every run: a deadlock re-runs the whole batch
                 try:
-                    outcomes.append((pending, await self._store(uow, pending)))
+                    outcomes.append((pending, await self._store(uow, pending, notes), notes))
                 except DomainError as error:  # this send's own refusal
-                    outcomes.append((pending, error))
+                    outcomes.append((pending, error, []))
             await uow.commit()
             return outcomes
 
@@ -236,22 +281,28 @@ class ChatService:
             if not isinstance(error, Exception):
                 raise
             return
-        for pending, outcome in outcomes:
+        for pending, outcome, notes in outcomes:
             if pending.done.done():
                 continue
+            pending.notifications = notes
             if isinstance(outcome, DomainError):
                 pending.done.set_exception(outcome)
             else:
                 pending.done.set_result(outcome)
 
-    async def _store(self, uow: UnitOfWork, pending: _PendingSend) -> tuple[Message, bool] | None:
-        """Checks and inserts one send inside the batch's transaction. None: its clientId was
-        used before."""
+    async def _store(
+        self, uow: UnitOfWork, pending: _PendingSend, notes: _Notes
+    ) -> tuple[Message, bool] | None:
+        """Checks and inserts one send inside the batch's transaction (with its reply parent,
+        mentions and the mention notifications, put in `notes`). None: its clientId was used
+        before."""
         user_id, new = pending.user_id, pending.new
         author = await uow.chat.author(new.group_id, user_id)
         if author is None or author.status != "active":
             await GroupService.active_membership(uow, user_id, new.group_id)  # names why
             raise Forbidden("Only active members of this group can do that")
+        if author.muted_until is not None and author.muted_until > utc_now():
+            raise Muted(author.muted_until)
         if new.message_type == "announcement" and author.role != "leader":
             raise Forbidden("Only the group leader can post announcements")
         if not pending.rate.granted:
@@ -261,8 +312,19 @@ class ChatService:
                     return existing, False
             retry = retry_after_seconds(pending.rate.retry_after)
             raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
-        message = await uow.chat.add(user_id, author.name, new, pending.content)
-        return None if message is None else (message, True)
+        reply = await check_reply(uow, new.group_id, new.reply_to)
+        mentions = await check_mentions(uow, new.group_id, new.mentions)
+        image = None
+        if new.upload_id is not None:
+            image = (await attachable_upload(uow, user_id, new.upload_id)).as_message_image()
+            new = replace(new, image_url=image.url)
+        message = await uow.chat.add(user_id, author.name, new, pending.content, image)
+        if message is None:
+            return None
+        if reply is not None or mentions:
+            message = await uow.threads.add(message, reply, mentions)
+            notes.extend(await notify_mentions(uow, message, self._mention_filter))
+        return message, True
 
     async def history(
         self, user_id: int, group_id: int, after: int | None, before: int | None, limit: int
@@ -272,7 +334,9 @@ class ChatService:
         wait in a short queue, then RateLimited)."""
         async with self.history_reads.slot(user_id), self._uow() as uow:
             await GroupService.active_membership(uow, user_id, group_id)
-            return await uow.chat.page(group_id, after, before, limit)
+            page, has_more = await uow.chat.page(group_id, after, before, limit)
+            blocked = await uow.blocks.blocked_ids(user_id)
+        return mark_blocked(page, blocked), has_more
 
     async def _own_message(self, uow: UnitOfWork, user_id: int, message_id: int) -> Message:
         message = await uow.chat.get(message_id)

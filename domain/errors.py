@@ -26,12 +26,30 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class EmailUnverified(Forbidden):
+    """[accounts] require_verified_email is on and the caller has not verified their email."""
+
+    code = "email_unverified"
+
+
+class TokenReused(Unauthorized):
+    """A spent refresh token came back: its whole family has been revoked."""
+
+    code = "token_reused"
+
+
 class NotFound(DomainError):
     code = "not_found"
 
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Gone(DomainError):
+    """The thing existed but can no longer be used (an expired, revoked or used-up invite)."""
+
+    code = "gone"
 
 
 class RateLimited(DomainError):
@@ -60,3 +78,15 @@ class Busy(DomainError):
 
 class ModelLoading(DomainError):
     code = "model_loading"
+
+
+class PayloadTooLarge(DomainError):
+    """More bytes than the route accepts (an upload over `[uploads] max_bytes`)."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMedia(DomainError):
+    """Content of a kind the route does not accept (an upload that is no PNG/JPEG/GIF/WebP)."""
+
+    code = "unsupported_media_type"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from domain.events import SessionAnnounced
+from domain.events import NotificationCreated, SessionAnnounced
 from domain.groups import Group
-from domain.notifications import NewNotification
+from domain.notifications import NewNotification, Notification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 
 RSVP_STATUSES = ("going", "maybe", "not_going")
@@ -84,9 +84,9 @@ class GroupSessionService:
             group = await self._member_group(uow, user_id, group_id)
             session_id = await uow.group_sessions.add(group_id, user_id, fields, now)
             session = await self._session(uow, session_id, viewer_id=user_id)
-            await self._notify(uow, group, session, user_id, "scheduled")
+            notes = await self._notify(uow, group, session, user_id, "scheduled")
             await uow.commit()
-        await self._announce(session)
+        await self._announce(session, notes)
         return session
 
     async def list_for_group(
@@ -122,9 +122,9 @@ class GroupSessionService:
             revised = next_revision_time(current.updated_at, now)
             await uow.group_sessions.update(session_id, {**changes, "updated_at": revised})
             session = await self._session(uow, session_id, viewer_id=user_id)
-            await self._notify(uow, group, session, user_id, "changed")
+            notes = await self._notify(uow, group, session, user_id, "changed")
             await uow.commit()
-        await self._announce(session)
+        await self._announce(session, notes)
         return session
 
     async def cancel(self, user_id: int, session_id: int) -> GroupSession:
@@ -139,9 +139,9 @@ class GroupSessionService:
                 session_id, {"status": "cancelled", "updated_at": revised}
             )
             session = await self._session(uow, session_id, viewer_id=user_id)
-            await self._notify(uow, group, session, user_id, "cancelled")
+            notes = await self._notify(uow, group, session, user_id, "cancelled")
             await uow.commit()
-        await self._announce(session)
+        await self._announce(session, notes)
         return session
 
     async def rsvp(self, user_id: int, session_id: int, status: str) -> GroupSession:
@@ -231,7 +231,7 @@ class GroupSessionService:
     @staticmethod
     async def _notify(
         uow: UnitOfWork, group: Group, session: GroupSession, actor_id: int, action: str
-    ) -> None:
+    ) -> list[Notification]:
         members = await uow.groups.members(group.id)
         actor = next((m.name for m in members if m.user_id == actor_id), "A member")
         when = session.scheduled_time.strftime("%a %d %b %Y %H:%M UTC")
@@ -240,7 +240,7 @@ class GroupSessionService:
             "changed": "Study session changed",
             "cancelled": "Study session cancelled",
         }
-        await uow.notifications.add_many(
+        return await uow.notifications.add_many(
             [m.user_id for m in members if m.user_id != actor_id],
             NewNotification(
                 "session_announced",
@@ -256,5 +256,5 @@ class GroupSessionService:
             ),
         )
 
-    async def _announce(self, session: GroupSession) -> None:
-        await self._publisher.publish(SessionAnnounced(session))
+    async def _announce(self, session: GroupSession, notes: list[Notification]) -> None:
+        await self._publisher.publish(SessionAnnounced(session), *map(NotificationCreated, notes))

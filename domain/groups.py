@@ -7,8 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, Forbidden, NotFound
-from domain.events import MemberJoined, MemberLeft, MemberRequested, MembershipChanged
-from domain.notifications import NewNotification
+from domain.events import (
+    MemberJoined,
+    MemberLeft,
+    MemberRequested,
+    MembershipChanged,
+    NotificationCreated,
+)
+from domain.notifications import NewNotification, Notification
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -131,8 +137,9 @@ class GroupService:
             status = "active" if group.join_policy == "open" else "pending"
             await uow.groups.add_member(group_id, user_id, "member", status)
             member = await uow.groups.member(group_id, user_id)
+            notes: list[Notification] = []
             if status == "pending":
-                await uow.notifications.add_many(
+                notes = await uow.notifications.add_many(
                     [group.leader_id],
                     NewNotification(
                         "join_request",
@@ -145,7 +152,10 @@ class GroupService:
         if status == "active":
             await self._announce_joined(group_id, member)
         else:
-            await self._publisher.publish(MemberRequested(group_id, group.leader_id, member))
+            await self._publisher.publish(
+                MemberRequested(group_id, group.leader_id, member),
+                *map(NotificationCreated, notes),
+            )
         return JoinResult(status, changed=True)
 
     async def decide(self, leader_id: int, group_id: int, user_id: int, approve: bool) -> None:
@@ -162,7 +172,7 @@ class GroupService:
             else:
                 await uow.groups.remove_member(group_id, user_id)
             verb = "approved" if approve else "declined"
-            await uow.notifications.add_many(
+            notes = await uow.notifications.add_many(
                 [user_id],
                 NewNotification(
                     "request_approved" if approve else "request_rejected",
@@ -174,6 +184,7 @@ class GroupService:
             await uow.commit()
         if approve:
             await self._announce_joined(group_id, member)
+        await self._publisher.publish(*map(NotificationCreated, notes))
 
     async def leave(self, user_id: int, group_id: int) -> None:
         async with self._uow() as uow:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -23,13 +24,20 @@ from domain.matching_embeddings import (
     store_embeddings,
 )
 from domain.matching_records import GroupCard, StudentRecord, TextEmbedder
-from domain.ports import UnitOfWorkFactory
+from domain.ports import Publisher, UnitOfWorkFactory
 from matching.index import ProfileIndex, group_profile
 from matching.profile import Profile, goal_set, normalise_subject, schedule_mask, subject_set
 from matching.scoring import Weights
 
 log = logging.getLogger("studysync.matching")
 LOAD_PAGE = 2000
+
+# Who the caller must never be shown (blocked, either way): user id -> ids. Injected by wiring.
+ExcludedIds = Callable[[int], Awaitable[frozenset[int]]]
+
+
+async def nobody_excluded(user_id: int) -> frozenset[int]:
+    return frozenset()
 
 
 def _vector(raw: bytes | None) -> np.ndarray | None:
@@ -47,11 +55,18 @@ class MatchingIndex:
         embedder: TextEmbedder,
         weights: Weights,
         model_wait_seconds: float,
+        *,
+        excluded_ids: ExcludedIds = nobody_excluded,
+        publisher: Publisher | None = None,
+        dismiss_days: int = 30,
     ) -> None:
         self._uow = uow
         self.embedder = embedder
         self.weights = weights
         self._model_wait = model_wait_seconds
+        self.excluded_ids = excluded_ids
+        self._publisher = publisher
+        self.dismiss_days = dismiss_days
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching")
         self._students = ProfileIndex()
         self._student_search = ProfileIndex()
@@ -61,6 +76,8 @@ class MatchingIndex:
         self._cards: dict[int, GroupCard] = {}
         self._groups_of_user: dict[int, set[int]] = {}
         self._requests_of_user: dict[int, set[int]] = {}
+        # normalised subject -> active members of groups for it (how many such groups each)
+        self._grouped: dict[str, Counter[int]] = {}
         self._subject_names: dict[str, str] = {}
         self._goal_names: dict[str, str] = {}  # normalised goal -> a spelling students used
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -160,7 +177,8 @@ class MatchingIndex:
             batch = cards[start : start + 256]
             vectors = await self.embedder.encode([card.search_text or " " for card in batch])
             for card, vector in zip(batch, vectors, strict=True):
-                self._group_search.upsert(Profile(card.id, frozenset(), 0, 3.0, vector))
+                subjects = subject_set([card.subject])  # for subject filters
+                self._group_search.upsert(Profile(card.id, subjects, 0, 3.0, vector))
 
     def index_students(self, records: Iterable[StudentRecord]) -> None:
         """Put stored profiles into the index as they are (no embedding, no storage)."""
@@ -186,7 +204,8 @@ class MatchingIndex:
         self._students.upsert(profile)
         if stored is not None:
             search = _vector(stored.search_vector)
-            self._student_search.upsert(Profile(record.id, frozenset(), 0, 3.0, search))
+            # Subjects only for subject filters: search scores the vector alone.
+            self._student_search.upsert(Profile(record.id, profile.subjects, 0, 3.0, search))
 
     def _forget_student(self, user_id: int) -> None:
         self._records.pop(user_id, None)
@@ -198,6 +217,7 @@ class MatchingIndex:
         self._cards[card.id] = card
         for user_id in card.member_ids:
             self._groups_of_user.setdefault(user_id, set()).add(card.id)
+        self._grouped.setdefault(normalise_subject(card.subject), Counter()).update(card.member_ids)
         for user_id in card.requester_ids:
             self._requests_of_user.setdefault(user_id, set()).add(card.id)
         members = [p for p in (self._students.get(u) for u in card.member_ids) if p is not None]
@@ -211,6 +231,12 @@ class MatchingIndex:
         card = self._cards.get(group_id)
         for user_id in card.member_ids if card else ():
             self._groups_of_user.get(user_id, set()).discard(group_id)
+        if card is not None:
+            grouped = self._grouped.get(normalise_subject(card.subject), Counter())
+            grouped.subtract(card.member_ids)
+            for user_id in card.member_ids:
+                if grouped[user_id] <= 0:
+                    del grouped[user_id]
         for user_id in card.requester_ids if card else ():
             self._requests_of_user.get(user_id, set()).discard(group_id)
 
@@ -219,6 +245,11 @@ class MatchingIndex:
         self._cards.pop(group_id, None)
         self._groups.remove(group_id)
         self._group_search.remove(group_id)
+
+    @property
+    def pending_refreshes(self) -> int:
+        """Background refreshes (embeddings, the model load) not finished yet."""
+        return len(self._tasks)
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)

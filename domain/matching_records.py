@@ -3,12 +3,13 @@ needs, and what recommendations and searches return."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from domain.groups import GroupDetails
+from matching.formation import SuggestedGroup
 from matching.scoring import Match, match_percentage
 
 
@@ -79,12 +80,22 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class SuggestedCard:
+    """A proposed new group (matching.formation) with what its card shows."""
+
+    group: SuggestedGroup
+    members: list[tuple[int, str]]  # (id, name), the caller first
+    subjects: list[str]  # display names of the subjects all members study
+
+
+@dataclass(frozen=True)
 class Recommendations:
     groups: list[Recommendation]
     partners: list[Recommendation]
     seeker: StudentRecord
     hint: str | None = None  # for a caller without a schedule: nothing could be ruled out
     create_explanation: str = ""  # the closing "create your own group" card's text
+    suggested: list[SuggestedCard] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

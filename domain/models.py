@@ -34,6 +34,11 @@ class User:
     current_attempt_id: int | None
     created_at: datetime
     updated_at: datetime
+    email_verified_at: datetime | None = None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 @dataclass(frozen=True)

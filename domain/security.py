@@ -64,17 +64,23 @@ class TokenIssuer:
         self.expiry_seconds = expiry_seconds
 
     def issue(self, user_id: int, email: str, version: int = 0) -> str:
+        return self.issue_with_id(user_id, email, version)[0]
+
+    def issue_with_id(self, user_id: int, email: str, version: int = 0) -> tuple[str, str, int]:
+        """(token, its id, its expiry as a Unix time)."""
         now = int(time.time())
+        token_id = uuid.uuid4().hex
         claims = {
             "sub": str(user_id),
             "user_id": user_id,
             "email": email,
             "ver": version,
-            "jti": uuid.uuid4().hex,
+            "jti": token_id,
             "iat": now,
             "exp": now + self.expiry_seconds,
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        expires_at = now + self.expiry_seconds
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), token_id, expires_at
 
     def decode(self, token: str) -> TokenClaims:
         try:

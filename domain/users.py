@@ -9,10 +9,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from domain.account_records import VERIFY, SignedIn
+from domain.errors import (
+    Conflict,
+    EmailUnverified,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 from domain.events import ProfileChanged, TokensRevoked
+from domain.mail_tokens import MailTokens
 from domain.models import Credentials, NewUser, User
 from domain.ports import Publisher, UnitOfWorkFactory
+from domain.refresh import SignInTokens
 from domain.revocation import RevokedTokenCache
 from domain.security import PasswordHasher, TokenIssuer
 from domain.text import forbidden_character, is_invisible_char
@@ -57,6 +68,10 @@ class UserService:
         email_suffix: str,
         revoked: RevokedTokenCache,
         admins: tuple[str, ...] = (),
+        *,
+        sign_in: SignInTokens,
+        mail_tokens: MailTokens,
+        require_verified: bool = False,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
@@ -67,21 +82,28 @@ class UserService:
         self._email_suffix = email_suffix
         self._revoked = revoked
         self._admins = frozenset(email.strip().lower() for email in admins)
+        self._sign_in = sign_in
+        self._mail_tokens = mail_tokens
+        self.require_verified = require_verified
 
-    async def register(self, profile: dict[str, Any], password: str) -> tuple[User, str]:
+    async def register(self, profile: dict[str, Any], password: str) -> SignedIn:
+        """The account, its first sign-in and a verification mail (sent after commit)."""
         email = normalise_email(profile.pop("email"), self._email_suffix)
         password_hash = await self._hasher.hash(password)
         new_user = NewUser(email=email, password_hash=password_hash, **profile)
         async with self._uow() as uow:
             user = await uow.users.add(new_user)  # a duplicate email raises Conflict
+            signed_in = await self._sign_in.issue(uow, user)
+            verification = await self._mail_tokens.create(uow, user.id, VERIFY)
             await uow.commit()
+        self._mail_tokens.send_verification(user, verification)
         await self._publisher.publish(ProfileChanged(user.id))
-        return user, self.issue_token(user)
+        return signed_in
 
     def issue_token(self, user: User) -> str:
         return self.tokens.issue(user.id, user.email, user.token_version)
 
-    async def login(self, email: str, password: str, address: str) -> tuple[User, str]:
+    async def login(self, email: str, password: str, address: str) -> SignedIn:
         """Failures are counted per address and per account, each slot reserved before bcrypt
         runs, so parallel guesses never get more checks than the limit. An account that
         strangers locked still opens to its correct password from an address with no recent
@@ -109,8 +131,16 @@ class UserService:
             raise Unauthorized(LOGIN_FAILED)
         await self._failures.release(address_key, by_address.slot)
         await self._failures.reset(account_key)
-        user = await self.get(credentials.user_id)
-        return user, self.issue_token(user)
+        async with self._uow() as uow:
+            user = await uow.users.get(credentials.user_id)
+            if user is None:
+                raise Unauthorized(LOGIN_FAILED)
+            signed_in = await self._sign_in.issue(uow, user)
+            await uow.commit()
+        return signed_in
+
+    async def refresh(self, refresh_token: str) -> SignedIn:
+        return await self._sign_in.refresh(refresh_token)
 
     async def _check_password(self, email: str, password: str) -> Credentials | None:
         """The account's credentials if `password` is right; unknown emails cost a check too."""
@@ -143,6 +173,14 @@ class UserService:
             raise Unauthorized("Invalid authentication token")
         return user
 
+    def check_verified(self, user: User) -> None:
+        """403 `email_unverified` on group, chat and matching routes and on socket connect,
+        when [accounts] require_verified_email is on."""
+        if self.require_verified and not user.email_verified:
+            raise EmailUnverified(
+                "Verify your email address first (see the mail we sent, or ask for a new one)"
+            )
+
     async def get(self, user_id: int) -> User:
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
@@ -173,15 +211,19 @@ class UserService:
         return user
 
     async def logout(self, token: str) -> None:
-        """Revoke one token (the caller's current one) until it would have expired: stored in
-        the database, so it stays revoked across restarts and workers."""
+        """Revoke one token (the caller's current one) until it would have expired, and the
+        refresh-token family it was issued with (the access tokens of that sign-in too): stored
+        in the database, so it stays revoked across restarts and workers."""
         claims = self.tokens.decode(token)
         expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
         async with self._uow() as uow:
             await uow.revocations.add(claims.token_id, expires_at)
+            family = await uow.account_tokens.family_of_access(claims.token_id)
+            revoked = await self._sign_in.revoke(uow, claims.user_id, family) if family else []
             await uow.commit()
         self._revoked.remember(claims.token_id, claims.expires_at)
         await self._publisher.publish(TokensRevoked(claims.user_id, claims.token_id))
+        await self._sign_in.announce(claims.user_id, revoked)
 
     async def prune_revoked_tokens(self) -> int:
         """Drop denylist rows of tokens that have expired anyway."""
@@ -191,8 +233,10 @@ class UserService:
         return pruned
 
     async def logout_everywhere(self, user_id: int) -> None:
+        """Every access token (a new token version) and every refresh-token family."""
         async with self._uow() as uow:
             await uow.users.bump_token_version(user_id)
+            await self._sign_in.revoke(uow, user_id, None)
             await uow.commit()
         await self._publisher.publish(TokensRevoked(user_id))
 

@@ -34,6 +34,7 @@ class SuggestedGroup:
     score: float  # least misery: the least-satisfied member's satisfaction
     satisfaction: dict[int, float] = field(default_factory=dict)
     explanation: str = ""
+    formed_for: str = ""  # the subject whose free students it was formed from
 
     @property
     def size(self) -> int:
@@ -79,6 +80,7 @@ def suggest_groups(
     hidden_keys: Collection[str] = (),
     options: FormationOptions | None = None,
     subject_names: Mapping[str, str] | None = None,
+    subjects: Collection[str] | None = None,
 ) -> list[SuggestedGroup]:
     """Up to `options.limit` proposals, best least misery first.
 
@@ -87,13 +89,16 @@ def suggest_groups(
     subject → ids already in a group for it (cheaper when most students are free); with
     available=None every indexed student not in `grouped` is free.
     dismissed: ids the caller dismissed (down-weighted). excluded: ids that must never appear
-    (blocked either way). hidden_keys: proposals the caller dismissed."""
+    (blocked either way). hidden_keys: proposals the caller dismissed. subjects: the caller's
+    subjects to form groups for (default all; the domain leaves out those the caller already
+    has a group for)."""
     options = options or FormationOptions()
     if not caller.subjects or not caller.has_schedule or caller.schedule_mask == 0:
         return []  # nothing to share: the domain shows a hint instead
     floor = weights.threshold if options.min_score is None else options.min_score
     found: dict[frozenset[int], tuple[float, SuggestedGroup]] = {}
-    for subject in sorted(caller.subjects):
+    wanted = caller.subjects if subjects is None else caller.subjects & frozenset(subjects)
+    for subject in sorted(wanted):
         free = _free_rows(index, subject, available, grouped)
         pool_weights = replace(weights, threshold=floor)
         pool = _pool(caller, index, subject, free, pool_weights, dismissed, excluded, options)
@@ -101,7 +106,7 @@ def suggest_groups(
             members = frozenset(group.member_ids)
             if group.key in hidden_keys or members in found:
                 continue
-            found[members] = (objective, group)
+            found[members] = (objective, replace(group, formed_for=subject))
     ranked = sorted(found.values(), key=lambda item: (-item[0], item[1].key))
     names = subject_names or {}
     return [_explained(group, index, caller, names) for _, group in ranked[: options.limit]]
@@ -245,15 +250,7 @@ def _explained(
 ) -> SuggestedGroup:
     members = [caller] + [index.get(i) for i in group.member_ids[1:]]
     text = explain_proposal(group, [m for m in members if m is not None], names)
-    return SuggestedGroup(
-        group.key,
-        group.member_ids,
-        group.subjects,
-        group.common_mask,
-        group.score,
-        group.satisfaction,
-        text,
-    )
+    return replace(group, explanation=text)
 
 
 def explain_proposal(

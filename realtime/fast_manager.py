@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
 
+from domain.reconnect import Reconnect
 from realtime.frames import engineio_message_frame
 
 log = logging.getLogger("studysync.realtime")
@@ -229,3 +231,18 @@ class FastManager(FastEmit):
 
 class FastRedisManager(socketio.AsyncRedisManager, FastEmit):  # type: ignore[misc]
     """`socketio.AsyncRedisManager` with the fast path for this worker's recipients."""
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[dict[str, Any]]:
+        """python-socketio's listen loop (the same steps), with this project's reconnect
+        policy: backoff capped at 30 s (its own: 60 s) and one log line per outage and per
+        recovery (its own: one per attempt)."""
+        reconnect = Reconnect(log, f"Redis (Socket.IO channel {self.channel})")
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel)
+                reconnect.succeeded()
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as error:  # what python-socketio catches: any driver error
+                await reconnect.failed(error)

@@ -13,9 +13,11 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from domain.chat import ChatService, NewMessage
+from domain.counters import LabelledCounter
 from domain.errors import DomainError, Forbidden, NotFound, RateLimited
 from domain.events import TokensRevoked
 from domain.groups import GroupService
+from domain.log_context import user_id_var
 from domain.models import User
 from domain.users import UserService
 from realtime import payloads as p
@@ -72,6 +74,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         presence: MemoryPresence | RedisPresence,
         max_connections_per_user: int,
         feed: Any = None,  # storage.kv.RedisChangeFeed, or None without Redis
+        event_counter: LabelledCounter | None = None,  # studysync_socket_events_total{event}
     ) -> None:
         super().__init__(NAMESPACE)
         self.chat = chat
@@ -80,6 +83,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.presence = presence
         self.max_connections_per_user = max_connections_per_user
         self.feed = feed
+        self.event_counter = event_counter
         self.local_sockets: dict[int, set[str]] = defaultdict(set)  # this worker's, per user
         self.typing_gate = TypingGate()  # per worker: with N workers, at most N starts per 2 s
         self._events: dict[str, tuple[type[BaseModel], Action]] = {
@@ -97,6 +101,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         try:
             token = token_from(environ, auth)
             user = await self.users.authenticate(token)
+            self.users.check_verified(user)
             first = await self._reserve_connection(user.id, sid)
         except DomainError as error:
             raise _refusal(error) from None
@@ -202,8 +207,25 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     # ---- events -----------------------------------------------------------------------------
 
+    @property
+    def client_events(self) -> list[str]:
+        """Every client→server event this namespace answers (docs/realtime.md, AsyncAPI)."""
+        return [*self._events, "typing", "presence:list"]
+
+    async def _observe(self, sid: str, event: str) -> None:
+        """Counted by name (a name it does not handle as 'unknown': bounded labels), logged at
+        DEBUG with the user id, never the payload."""
+        name = event if event in self._events or event in ("typing", "presence:list") else "unknown"
+        if self.event_counter is not None:
+            self.event_counter.labels(name).inc()
+        with contextlib.suppress(Exception):  # not connected yet: no session
+            user_id_var.set(str((await self.get_session(sid))["user_id"]))  # this event's task
+        log.debug("socket event %s", name)
+
     async def trigger_event(self, event: str, *args: Any) -> Any:
         sid, payload = args[0], (args[1] if len(args) > 1 else None)
+        if event not in ("connect", "disconnect"):
+            await self._observe(sid, event)
         if event in ("connect", "disconnect"):
             # The server's own connect/disconnect run while the socket is pending; a connected
             # client emitting these names must not re-run the handshake or fake a disconnect.
@@ -231,14 +253,22 @@ class ChatNamespace(socketio.AsyncNamespace):
                 "invalid_input", "The payload has invalid fields", _validation_details(error)
             )
         except DomainError as error:
-            return error_ack(error.code, error.message, error.details)
+            code = getattr(error, "ack_code", error.code)  # a mute acks as `forbidden`
+            return error_ack(code, error.message, error.details)
         except Exception:
             log.exception("event handler failed")
             return error_ack("internal_error", "Something went wrong on our side")
 
     async def _send(self, user_id: int, data: p.SendPayload) -> dict[str, Any]:
         new = NewMessage(
-            data.group_id, data.content, data.message_type, data.image_url, data.client_id
+            data.group_id,
+            data.content,
+            data.message_type,
+            data.image_url,
+            data.client_id,
+            data.reply_to,
+            tuple(data.mentions),
+            upload_id=data.upload_id,
         )
         message, _created = await self.chat.send(user_id, new)
         return {"message": message_payload(message)}

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.alias_generators import to_camel
 
 from domain.models import MAX_ID
+from domain.threads import MAX_MENTIONS
 from wire.text import ClientId, Content, Emoji, ImageUrl
 
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
@@ -25,6 +26,9 @@ class SendPayload(Payload):
     message_type: Literal["text", "image", "announcement"] = "text"
     image_url: ImageUrl | None = None
     client_id: ClientId | None = None
+    reply_to: Id | None = None
+    mentions: Annotated[list[Id], Field(max_length=MAX_MENTIONS)] = []
+    upload_id: Id | None = None
 
 
 class ReactPayload(Payload):

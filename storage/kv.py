@@ -7,7 +7,6 @@ docs/reliability.md for the trade-off.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from domain.reconnect import BACKOFF_START_SECONDS, Reconnect
 from domain.throttle import MemoryWindowCounter, Reservation
 
 log = logging.getLogger("studysync.redis")
@@ -129,20 +129,23 @@ class RedisChangeFeed:
         message = json.dumps({"origin": self._origin, "kind": kind, "payload": payload})
         await _degrade(self._redis.publish(self._channel, message), 0, "change feed publish")
 
-    async def listen(self, retry_seconds: float = 1.0) -> None:
+    async def listen(self, retry_start: float = BACKOFF_START_SECONDS) -> None:
+        """Subscribes, and after a drop (or a Redis unreachable at start) subscribes again
+        with capped exponential backoff, logging once when it goes and once when it is back."""
         first = True
+        reconnect = Reconnect(log, f"Redis (change feed {self._channel})", start=retry_start)
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self._channel)
+                    reconnect.succeeded()
                     if not first:
                         await self._deliver("resync", {})
                     first = False
                     async for message in pubsub.listen():
                         await self._dispatch(message)
             except (RedisError, OSError) as error:
-                log.warning("change feed disconnected (%s); retrying", error)
-                await asyncio.sleep(retry_seconds)
+                await reconnect.failed(error)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") != "message":

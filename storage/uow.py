@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from functools import cached_property
 from types import TracebackType
@@ -18,19 +19,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import ports
 from domain.errors import Unavailable
+from storage.repositories.account_data import SqlAccountDataRepository
+from storage.repositories.account_tokens import SqlAccountTokenRepository
 from storage.repositories.chat import SqlChatRepository
 from storage.repositories.focus_sessions import SqlFocusSessionRepository
 from storage.repositories.group_sessions import SqlGroupSessionRepository
 from storage.repositories.groups import SqlGroupRepository
+from storage.repositories.invites import SqlInviteRepository
 from storage.repositories.matching import SqlMatchingRepository
+from storage.repositories.moderation import SqlBlockRepository, SqlModerationRepository
 from storage.repositories.notifications import SqlNotificationRepository
 from storage.repositories.posts import SqlPostRepository
 from storage.repositories.progress import SqlProgressRepository
+from storage.repositories.push import SqlPushRepository
 from storage.repositories.revocations import SqlRevocationRepository
+from storage.repositories.search import SqlSearchRepository
+from storage.repositories.threads import SqlThreadRepository
+from storage.repositories.uploads import SqlUploadRepository
 from storage.repositories.users import SqlUserRepository
 
 log = logging.getLogger("studysync.storage")
 T = TypeVar("T")
+Observer = Callable[[float], None]
 
 RETRY_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 0.02
@@ -76,12 +86,17 @@ def _translated(error: BaseException) -> Unavailable | None:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, *, retried: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, retried: bool = False, observe: Observer | None = None
+    ) -> None:
         self._engine = engine
         self._retried = retried  # run() logs conflicts itself
+        self._observe = observe  # gets the seconds from start to end (studysync_db_seconds)
+        self._started = 0.0
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        self._started = time.perf_counter()
         try:
             self._connection = await self._engine.connect()
             await self._connection.begin()
@@ -108,6 +123,14 @@ class SqlUnitOfWork:
         return SqlRevocationRepository(self._open_connection())
 
     @cached_property
+    def account_tokens(self) -> SqlAccountTokenRepository:
+        return SqlAccountTokenRepository(self._open_connection())
+
+    @cached_property
+    def account_data(self) -> SqlAccountDataRepository:
+        return SqlAccountDataRepository(self._open_connection())
+
+    @cached_property
     def notifications(self) -> SqlNotificationRepository:
         return SqlNotificationRepository(self._open_connection())
 
@@ -124,6 +147,10 @@ class SqlUnitOfWork:
         return SqlChatRepository(self._open_connection())
 
     @cached_property
+    def threads(self) -> SqlThreadRepository:
+        return SqlThreadRepository(self._open_connection())
+
+    @cached_property
     def group_sessions(self) -> SqlGroupSessionRepository:
         return SqlGroupSessionRepository(self._open_connection())
 
@@ -138,6 +165,31 @@ class SqlUnitOfWork:
     @cached_property
     def posts(self) -> SqlPostRepository:
         return SqlPostRepository(self._open_connection())
+
+    @cached_property
+    def uploads(self) -> SqlUploadRepository:
+        return SqlUploadRepository(self._open_connection())
+
+    # issue 17: moderation and push
+    @cached_property
+    def blocks(self) -> SqlBlockRepository:
+        return SqlBlockRepository(self._open_connection())
+
+    @cached_property
+    def moderation(self) -> SqlModerationRepository:
+        return SqlModerationRepository(self._open_connection())
+
+    @cached_property
+    def push(self) -> SqlPushRepository:
+        return SqlPushRepository(self._open_connection())
+
+    @cached_property
+    def search(self) -> SqlSearchRepository:
+        return SqlSearchRepository(self._open_connection())
+
+    @cached_property
+    def invites(self) -> SqlInviteRepository:
+        return SqlInviteRepository(self._open_connection())
 
     async def commit(self) -> None:
         assert self._connection is not None
@@ -156,6 +208,8 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         await self._close()
+        if self._observe is not None:
+            self._observe(time.perf_counter() - self._started)
         if error is None:
             return
         translated = error if isinstance(error, TransactionConflict) else _translated(error)
@@ -179,20 +233,22 @@ class UnitOfWorkFactory:
         engine: AsyncEngine,
         attempts: int = RETRY_ATTEMPTS,
         base_delay: float = RETRY_BASE_SECONDS,
+        observe: Observer | None = None,
     ) -> None:
         self._engine = engine
         self.attempts = attempts
         self.base_delay = base_delay
+        self._observe = observe
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine)
+        return SqlUnitOfWork(self._engine, observe=self._observe)
 
     async def run(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """work(uow) in a transaction; all of it again after a deadlock or serialisation
         failure, with exponential backoff and jitter so the contenders do not meet again."""
         for attempt in range(1, self.attempts + 1):
             try:
-                async with SqlUnitOfWork(self._engine, retried=True) as uow:
+                async with SqlUnitOfWork(self._engine, retried=True, observe=self._observe) as uow:
                     return await work(uow)
             except TransactionConflict as conflict:
                 name = getattr(work, "__qualname__", "transaction")
@@ -217,7 +273,9 @@ class UnitOfWorkFactory:
         raise AssertionError("unreachable")
 
 
-def unit_of_work_factory(engine: AsyncEngine) -> ports.UnitOfWorkFactory:
+def unit_of_work_factory(
+    engine: AsyncEngine, observe: Observer | None = None
+) -> ports.UnitOfWorkFactory:
     """The factory the composition root hands to the services; mypy checks here that it (and
-    every repository) implements the domain's ports."""
-    return UnitOfWorkFactory(engine)
+    every repository) implements the domain's ports. `observe(seconds)` times each one."""
+    return UnitOfWorkFactory(engine, observe=observe)

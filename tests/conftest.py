@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -109,8 +110,14 @@ def settings_for(database_url: str, **changes: Any) -> Settings:
     base = load_settings(environ={}, database_url=database_url)
     # The hashing embedder stands in for the real model (tests marked `model` load that).
     fast_matching = replace(base.matching, embedder="hashing")
-    defaults: dict[str, Any] = {"jwt_secret": TEST_SECRET, "bcrypt_rounds": 4,
-                                "matching": fast_matching}
+    # Mail of in-process apps goes to a per-run outbox, never into the checkout's var/outbox.
+    outbox = replace(base.email, outbox_dir=str(Path(tempfile.gettempdir()) / f"outbox-{RUN_ID}"))
+    defaults: dict[str, Any] = {
+        "jwt_secret": TEST_SECRET,
+        "bcrypt_rounds": 4,
+        "matching": fast_matching,
+        "email": outbox,
+    }
     return base.with_overrides(**{**defaults, **changes})
 
 

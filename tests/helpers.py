@@ -28,13 +28,14 @@ def profile(**overrides: Any) -> dict[str, Any]:
 
 
 async def register(client: Any, **overrides: Any) -> dict[str, Any]:
-    """Register a user; returns {"token", "user", "headers", "password"}."""
+    """Register a user; returns {"token", "refreshToken", "user", "headers", "password"}."""
     body = profile(**overrides)
     response = await client.post("/api/auth/register", json=body)
     assert response.status == 201, await response.text()
     data = await response.json()
     return {
         "token": data["token"],
+        "refreshToken": data["refreshToken"],
         "user": data["user"],
         "headers": {"Authorization": f"Bearer {data['token']}"},
         "password": body["password"],

@@ -42,6 +42,7 @@ def start_server(
     env: dict[str, str] | None = None,
     bcrypt_rounds: int = 4,
     sections: str = "",
+    embedder: str = "hashing",
 ) -> tuple[subprocess.Popen[bytes], str]:
     """One worker on the SQLite database in tmp_path (the hashing embedder, cheap bcrypt); its
     output goes to tmp_path/server.log. Returns the process and its base URL. Starting again
@@ -50,14 +51,15 @@ def start_server(
     (top-level keys, then sections, e.g. 'redis_url = "..."\\n[http]\\nread_timeout = 1');
     `sections` is appended after [matching] (e.g. "[auth]\\nhash_queue = 4\\n");
     `args` are added to the `serve` command line (e.g. "--workers", "2"); `env` adds
-    environment variables (e.g. TRUSTED_PROXIES, REDIS_URL)."""
+    environment variables (e.g. TRUSTED_PROXIES, REDIS_URL); `embedder` "sentence-transformers"
+    loads the real model."""
     port = port or free_port()
     config_path = tmp_path / "config.toml"
     config_path.write_text(
         f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
         f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = {bcrypt_rounds}\n'
         f"{config_extra}\n"
-        '[matching]\nembedder = "hashing"\n' + sections
+        f'[matching]\nembedder = "{embedder}"\n' + sections
     )
     excluded = {"DATABASE_URL", "REDIS_URL", "PORT", "TRUSTED_PROXIES", "ADMIN_EMAILS"}
     env = {k: v for k, v in os.environ.items() if k not in excluded} | (env or {})

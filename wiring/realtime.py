@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from domain.bus import EventBus
-from domain.events import MembershipChanged, TokensRevoked
+from domain.events import MembershipChanged, MessagePosted, TokensRevoked
 from realtime.namespace import ChatNamespace
 from realtime.presence import MemoryPresence, RedisPresence
 from realtime.publisher import SocketPublisher
@@ -21,7 +21,9 @@ from wiring.keys import (
     CHANGE_FEED,
     CHAT,
     GROUPS,
+    METRIC_FAMILIES,
     METRICS,
+    PRESENCE,
     PUBLISHER,
     REDIS,
     SETTINGS,
@@ -37,6 +39,10 @@ def attach_socket_server(
     server = socket_server(app[SETTINGS], client_address)
     server.attach(app)
     app[SOCKETIO] = server
+    manager = server.manager
+    app[METRIC_FAMILIES].count_deliveries(
+        lambda: manager.fast_deliveries + manager.queued_deliveries
+    )
     if isinstance(server.manager, ShardedRedisManager):
         app[METRICS].register(PubSubCollector(server.manager))
 
@@ -44,9 +50,11 @@ def attach_socket_server(
 async def realtime_context(app: web.Application) -> AsyncIterator[None]:
     """After the services: build the namespace and the publisher, and subscribe them."""
     settings, feed, redis = app[SETTINGS], app[CHANGE_FEED], app[REDIS]
+    metrics = app[METRIC_FAMILIES]
     presence = (
         RedisPresence(redis, settings.redis_prefix) if redis is not None else MemoryPresence()
     )
+    app[PRESENCE] = presence  # push asks it who is offline
     namespace = ChatNamespace(
         chat=app[CHAT],
         groups=app[GROUPS],
@@ -54,11 +62,20 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
         presence=presence,
         max_connections_per_user=settings.chat.max_connections_per_user,
         feed=feed,
+        event_counter=metrics.socket_events,
+    )
+    metrics.socket_connections.set_function(
+        lambda: sum(len(sids) for sids in namespace.local_sockets.values())
     )
     server = app[SOCKETIO]
     server.register_namespace(namespace)
     publisher = SocketPublisher(server, namespace, feed, app[GROUPS].active_group_ids)
     subscribe(app[PUBLISHER], namespace, publisher)
+
+    async def count_message(event: MessagePosted) -> None:
+        metrics.messages_sent.inc()
+
+    app[PUBLISHER].subscribe(MessagePosted, count_message)
     if feed is not None:
         feed.subscribe(namespace.on_feed)
         feed.subscribe(publisher.on_feed)

@@ -6,23 +6,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 
+from domain.accounts import AccountCounters, AccountLimits, AccountService
 from domain.bulkhead import KeyedBulkhead
 from domain.bus import EventBus
 from domain.chat import ChatService
+from domain.deletion import AccountDeletion
 from domain.errors import DomainError
 from domain.events import MemberRequested, MembershipChanged, ProfileChanged
 from domain.group_sessions import GroupSessionService
 from domain.groups import GroupService
 from domain.hashing import HashQueue
-from domain.matching import MatchingService
+from domain.invites import InviteService
+from domain.mail_tokens import MailTokens
+from domain.matching_index import nobody_excluded
 from domain.notifications import NotificationService
+from domain.pins import PinService
 from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.progress_records import utc_now
+from domain.refresh import SignInTokens
 from domain.revocation import RevokedTokenCache
+from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
 from domain.stats import StatsService
 from domain.throttle import MemoryWindowCounter
@@ -31,18 +39,25 @@ from matching.embedder import Embedder, HashingEmbedder
 from matching.scoring import Weights
 from storage.kv import RedisWindowCounter
 from wiring.keys import (
+    ACCOUNT_MAIL,
+    ACCOUNTS,
     CHANGE_FEED,
     CHAT,
+    DELETION,
     GROUP_SESSIONS,
     GROUPS,
+    INVITES,
     MATCHING,
+    METRIC_FAMILIES,
     MODEL_STATE,
     NOTIFICATIONS,
     OVERRIDES,
+    PINS,
     POSTS,
     PROGRESS,
     PUBLISHER,
     REDIS,
+    SEARCH,
     SERVICES,
     SETTINGS,
     STATS,
@@ -50,6 +65,7 @@ from wiring.keys import (
     USERS,
     Services,
 )
+from wiring.metrics import TimedMatching
 
 log = logging.getLogger("studysync.app")
 
@@ -61,17 +77,33 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     hashing = HashQueue(settings.auth.hash_concurrency, settings.auth.hash_queue)
     uow = app[UOW]
     clock = app[OVERRIDES].get("clock") or utc_now
+    hasher = app[OVERRIDES].get("hasher") or PasswordHasher(settings.bcrypt_rounds, hashing)
+    tokens = TokenIssuer(settings.jwt_secret, settings.jwt_expiry_hours * 3600)
+    revoked = RevokedTokenCache()
+    sign_in = SignInTokens(
+        uow, tokens, timedelta(days=settings.auth.refresh_days), bus, revoked, clock
+    )
+    mail_tokens = MailTokens(
+        app[ACCOUNT_MAIL],
+        timedelta(hours=settings.email.verify_hours),
+        timedelta(minutes=settings.email.reset_minutes),
+        clock,
+    )
     users = UserService(
         uow,
-        app[OVERRIDES].get("hasher") or PasswordHasher(settings.bcrypt_rounds, hashing),
-        TokenIssuer(settings.jwt_secret, settings.jwt_expiry_hours * 3600),
+        hasher,
+        tokens,
         _window_counter(app, "throttle", throttle.window_seconds),
         LoginLimits(throttle.max_failures, throttle.window_seconds),
         bus,
         settings.email_domain_suffix,
-        RevokedTokenCache(),
+        revoked,
         settings.accounts.admins,
+        sign_in=sign_in,
+        mail_tokens=mail_tokens,
+        require_verified=settings.accounts.require_verified_email,
     )
+    _install_accounts(app, hasher, sign_in, mail_tokens, bus)
     posts = PostService(uow, bus, clock)
     chat = ChatService(
         uow,
@@ -84,6 +116,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             settings.chat.history_queue_per_user,
             "history reads",
         ),
+        mention_filter=None,  # domain/threads.py MentionFilter: who of the mentioned hears of it
     )
     services = Services(
         uow=uow,
@@ -98,11 +131,43 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         chat=chat,
     )
     _install(app, services)
+    app[SEARCH] = SearchService(uow)
+    app[INVITES] = InviteService(uow, bus)
+    app[PINS] = PinService(uow, bus)
     pruning = asyncio.create_task(_prune_revoked_tokens(users))
     yield
     pruning.cancel()
     await asyncio.gather(pruning, return_exceptions=True)
     hashing.close()
+
+
+def _install_accounts(
+    app: web.Application,
+    hasher: PasswordHasher,
+    sign_in: SignInTokens,
+    mail_tokens: MailTokens,
+    bus: EventBus,
+) -> None:
+    config = app[SETTINGS].accounts
+    accounts = AccountService(
+        app[UOW],
+        hasher,
+        sign_in,
+        mail_tokens,
+        AccountCounters(
+            _window_counter(app, "accounts", 3600),
+            _window_counter(app, "passwords", config.password_window_seconds),
+        ),
+        AccountLimits(
+            config.resend_per_hour,
+            config.reset_mails_per_hour,
+            config.reset_requests_per_hour,
+            config.password_failures,
+        ),
+        bus,
+    )
+    app[ACCOUNTS] = accounts
+    app[DELETION] = AccountDeletion(app[UOW], accounts.check_password, bus)
 
 
 def _install(app: web.Application, services: Services) -> None:
@@ -157,10 +222,22 @@ async def matching_context(app: web.Application) -> AsyncIterator[None]:
         goals=config.weight_goals,
     )
     embedder = _embedder(app)
-    service = MatchingService(app[UOW], embedder, weights, config.model_wait_seconds)
+    bus = app[PUBLISHER]
+    metrics = app[METRIC_FAMILIES]
+    service = TimedMatching(
+        app[UOW],
+        embedder,
+        weights,
+        config.model_wait_seconds,
+        # Who a user must never be shown (blocks, either way): user id -> frozenset of ids.
+        excluded_ids=app[OVERRIDES].get("excluded_ids") or nobody_excluded,
+        publisher=bus,
+        dismiss_days=config.dismiss_days,
+    )
+    service.histogram = metrics.matching_seconds
+    metrics.embed_queue.set_function(lambda: service.pending_refreshes)
     app[MATCHING] = service
     app[MODEL_STATE] = lambda: (embedder.name, embedder.state)
-    bus = app[PUBLISHER]
     bus.subscribe(ProfileChanged, service.on_profile_changed)
     bus.subscribe(MembershipChanged, service.on_membership_changed)
     bus.subscribe(MemberRequested, service.on_member_requested)

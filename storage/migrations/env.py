@@ -22,12 +22,19 @@ def _run(connection: Any) -> None:
         context.run_migrations()
 
 
+def _run_with_foreign_keys_off(connection: Any) -> None:
+    from storage.migrate import sqlite_foreign_keys_off
+
+    with sqlite_foreign_keys_off(connection):
+        _run(connection)
+
+
 async def _run_async(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(_run)
-            await connection.commit()
+            await connection.run_sync(_run_with_foreign_keys_off)
+
     finally:
         await engine.dispose()
 

@@ -7,14 +7,33 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.chat import Author, Message, NewMessage, Reaction
-from storage.tables import group_members, message_reactions, messages, study_groups, users
+from domain.deletion import DELETED_USER_NAME
+from domain.uploads import MessageImage
+from storage.repositories.thread_rows import mentions_by_message, replies_by_message
+from storage.repositories.uploads import SqlUploadRepository, images_by_message
+from storage.tables import (
+    group_members,
+    group_mutes,
+    message_holds,
+    message_reactions,
+    messages,
+    study_groups,
+    users,
+)
 from storage.types import new_id, utcnow
 
 # The send path's statements are built once: constructing and cache-keying a fresh statement
 # object per message costs more CPU than the round trip to the database.
+# The mute (issue 17) rides along on the same unique (group, user) key: no extra round trip.
 _AUTHOR_QUERY = (
-    select(users.c.name, group_members.c.role, group_members.c.status)
-    .select_from(group_members.join(users, users.c.id == group_members.c.user_id))
+    select(users.c.name, group_members.c.role, group_members.c.status, group_mutes.c.until)
+    .select_from(
+        group_members.join(users, users.c.id == group_members.c.user_id).outerjoin(
+            group_mutes,
+            (group_mutes.c.group_id == group_members.c.group_id)
+            & (group_mutes.c.user_id == group_members.c.user_id),
+        )
+    )
     .where(group_members.c.group_id == bindparam("g"), group_members.c.user_id == bindparam("u"))
 )
 _INSERT_MESSAGE = insert(messages)
@@ -28,19 +47,24 @@ _INSERT_REACTION_IF_NEW = {
     "sqlite": sqlite_insert(message_reactions).on_conflict_do_nothing(),
     "mysql": insert(message_reactions).prefix_with("IGNORE"),
 }
-_MESSAGE_QUERY = select(messages, users.c.name.label("user_name")).join(
-    users, users.c.id == messages.c.user_id
-)
+# Outer join: a deleted author's messages stay (user_id NULL) under DELETED_USER_NAME.
+_MESSAGE_QUERY = select(
+    messages, func.coalesce(users.c.name, DELETED_USER_NAME).label("user_name")
+).outerjoin(users, users.c.id == messages.c.user_id)
 
 
 async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message]:
-    """Messages by id, oldest first, with reactions: two queries whatever the count."""
+    """Messages by id, oldest first, with reactions, reply parents and mentions: four queries
+    whatever the count."""
     if not ids:
         return []
     rows = (
         await db.execute(_MESSAGE_QUERY.where(messages.c.id.in_(ids)).order_by(messages.c.id))
     ).all()
     reactions = await _reactions_by_message(db, ids)
+    replies = await replies_by_message(db, ids)
+    mentions = await mentions_by_message(db, ids)
+    images = await images_by_message(db, [row.id for row in rows if row.message_type == "image"])
     return [
         Message(
             id=row.id,
@@ -54,6 +78,9 @@ async def load_messages(db: AsyncConnection, ids: Sequence[int]) -> list[Message
             created_at=row.created_at,
             edited_at=row.edited_at,
             reactions=tuple(reactions.get(row.id, ())),
+            reply_to=replies.get(row.id),
+            mentions=mentions.get(row.id, ()),
+            image=images.get(row.id),
         )
         for row in rows
     ]
@@ -100,10 +127,15 @@ class SqlChatRepository:
     async def author(self, group_id: int, user_id: int) -> Author | None:
         """The sender's name and membership of the group, in one query (None: not a member)."""
         row = (await self._db.execute(_AUTHOR_QUERY, {"g": group_id, "u": user_id})).first()
-        return None if row is None else Author(row.name, row.role, row.status)
+        return None if row is None else Author(row.name, row.role, row.status, row.until)
 
     async def add(
-        self, user_id: int, user_name: str, new: NewMessage, content: str
+        self,
+        user_id: int,
+        user_name: str,
+        new: NewMessage,
+        content: str,
+        image: MessageImage | None = None,
     ) -> Message | None:
         """Insert and return the stored message, built from the inserted values (a new message
         has no reactions and no edit). None when (group, user, clientId) already exists; that
@@ -126,8 +158,11 @@ class SqlChatRepository:
             result = await self._db.execute(statement, values)
             if result.rowcount == 0:
                 return None
+        message_id = new_id(result)
+        if new.upload_id is not None:
+            await SqlUploadRepository(self._db).attach(message_id, new.upload_id)
         return Message(
-            id=new_id(result),
+            id=message_id,
             group_id=new.group_id,
             user_id=user_id,
             user_name=user_name,
@@ -137,6 +172,7 @@ class SqlChatRepository:
             client_id=new.client_id,
             created_at=created_at,
             edited_at=None,
+            image=image,
         )
 
     async def get(self, message_id: int) -> Message | None:
@@ -155,7 +191,13 @@ class SqlChatRepository:
     async def page(
         self, group_id: int, after: int | None, before: int | None, limit: int
     ) -> tuple[list[Message], bool]:
-        query = select(messages.c.id).where(messages.c.group_id == group_id).limit(limit + 1)
+        # Messages held for review (issue 17) are left out of every history page.
+        held = select(message_holds.c.message_id).where(message_holds.c.message_id == messages.c.id)
+        query = (
+            select(messages.c.id)
+            .where(messages.c.group_id == group_id, ~held.exists())
+            .limit(limit + 1)
+        )
         if after is not None:
             query = query.where(messages.c.id > after).order_by(messages.c.id)
         else:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Insert, func, select
+from sqlalchemy import Insert, Table, delete, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.matching_records import GroupCard, StoredEmbedding, StudentRecord
-from storage.tables import group_members, study_groups, user_embeddings, users
+from storage.tables import (
+    group_members,
+    matching_dismissals,
+    study_groups,
+    user_embeddings,
+    users,
+)
 from storage.types import utcnow
 
 # A student record is the users row's columns of the same names, plus the stored embedding and
@@ -79,16 +87,19 @@ class SqlMatchingRepository:
             "updated_at": utcnow(),
         }
         changes = {k: v for k, v in values.items() if k != "user_id"}
+        await self._upsert(user_embeddings, values, changes, ["user_id"])
+
+    async def _upsert(
+        self, table: Table, values: dict[str, Any], changes: dict[str, Any], key: list[str]
+    ) -> None:
         statement: Insert
         if self._db.dialect.name == "mysql":
-            statement = (
-                mysql_insert(user_embeddings).values(values).on_duplicate_key_update(changes)
-            )
+            statement = mysql_insert(table).values(values).on_duplicate_key_update(changes)
         else:
             statement = (
-                sqlite_insert(user_embeddings)
+                sqlite_insert(table)
                 .values(values)
-                .on_conflict_do_update(index_elements=["user_id"], set_=changes)
+                .on_conflict_do_update(index_elements=key, set_=changes)
             )
         await self._db.execute(statement)
 
@@ -134,3 +145,62 @@ class SqlMatchingRepository:
 
     async def count_students(self) -> int:
         return int((await self._db.execute(select(func.count()).select_from(users))).scalar_one())
+
+    # ---- issue 18: feedback, and the checks behind POST /api/groups/from-suggestion ----------
+
+    async def dismiss(self, user_id: int, kind: str, target: str, until: datetime) -> None:
+        """Hide a card until `until` (dismissing it again moves the date). This user's expired
+        rows are deleted on the way, so reads stay read-only."""
+        table = matching_dismissals
+        await self._db.execute(
+            delete(table).where(table.c.user_id == user_id, table.c.expires_at <= utcnow())
+        )
+        values = {
+            "user_id": user_id,
+            "kind": kind,
+            "target": target,
+            "expires_at": until,
+            "created_at": utcnow(),
+        }
+        await self._upsert(
+            matching_dismissals, values, {"expires_at": until}, ["user_id", "kind", "target"]
+        )
+
+    async def dismissals(self, user_id: int, now: datetime) -> dict[str, set[str]]:
+        """Unexpired dismissals by kind."""
+        table = matching_dismissals
+        query = select(table.c.kind, table.c.target).where(
+            table.c.user_id == user_id, table.c.expires_at > now
+        )
+        found: dict[str, set[str]] = {}
+        for kind, target in await self._db.execute(query):
+            found.setdefault(kind, set()).add(target)
+        return found
+
+    async def lock_students(self, user_ids: Sequence[int]) -> set[int]:
+        """Lock these users' rows (in id order, so two callers cannot deadlock); returns the
+        ids that exist. SQLite's BEGIN IMMEDIATE already serialises writers."""
+        query = (
+            select(users.c.id)
+            .where(users.c.id.in_(sorted(user_ids)))
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+        return {row.id for row in await self._db.execute(query)}
+
+    async def group_subjects_of(self, user_ids: Sequence[int]) -> dict[int, set[str]]:
+        """Subjects of the active groups each user is an active member of (as stored)."""
+        query = (
+            select(group_members.c.user_id, study_groups.c.subject)
+            .join(study_groups, study_groups.c.id == group_members.c.group_id)
+            .where(
+                group_members.c.user_id.in_(list(user_ids)),
+                group_members.c.status == "active",
+                study_groups.c.status == "active",
+            )
+            .with_for_update()
+        )
+        found: dict[int, set[str]] = {}
+        for user_id, subject in await self._db.execute(query):
+            found.setdefault(user_id, set()).add(subject)
+        return found

@@ -15,10 +15,14 @@ class SqlNotificationRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._db = connection
 
-    async def add_many(self, user_ids: Sequence[int], note: NewNotification) -> None:
-        """One notification per user, in a single multi-row insert."""
+    async def add(self, user_id: int, note: NewNotification) -> Notification:
+        return (await self.add_many([user_id], note))[0]
+
+    async def add_many(self, user_ids: Sequence[int], note: NewNotification) -> list[Notification]:
+        """One notification per user, in a single multi-row INSERT … RETURNING (SQLite 3.35+,
+        MariaDB 10.5+); the stored rows, in the order of `user_ids`."""
         if not user_ids:
-            return
+            return []
         now = utcnow()
         rows: list[dict[str, Any]] = [
             {
@@ -32,7 +36,9 @@ class SqlNotificationRepository:
             }
             for user_id in user_ids
         ]
-        await self._db.execute(insert(notifications), rows)
+        statement = insert(notifications).returning(*notifications.c, sort_by_parameter_order=True)
+        result = await self._db.execute(statement, rows)
+        return [Notification(**row._mapping) for row in result]
 
     async def list_for(self, user_id: int, before: int | None, limit: int) -> list[Notification]:
         query = (

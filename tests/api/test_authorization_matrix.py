@@ -29,7 +29,7 @@ ROLES = ("owner", "member", "pending", "outsider")
 @dataclass
 class World:
     accounts: dict[str, dict[str, Any]]
-    ids: dict[str, int]
+    ids: dict[str, Any]  # ids, and the invite code
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,21 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/api/auth/calendar-token"): Case(everyone(200)),
     ("POST", "/api/auth/logout"): Case(everyone(200)),
     ("POST", "/api/auth/logout-all"): Case(everyone(200)),
+    ("POST", "/api/auth/resend-verification"): Case(everyone(200)),
+    ("POST", "/api/auth/password"): Case(
+        everyone(200),
+        {"currentPassword": "correct horse battery", "newPassword": "a brand new secret"},
+    ),
+    ("DELETE", "/api/auth/me"): Case(everyone(204), {"password": "correct horse battery"}),
+    ("GET", "/api/auth/me/export"): Case(everyone(200)),
     ("GET", "/api/users/{user_id}"): Case(everyone(200)),
     ("GET", "/api/notifications"): Case(everyone(200)),
     ("POST", "/api/notifications/{notification_id}/read"): Case(owner_only(200, 404)),
     ("POST", "/api/recommend"): Case(everyone(200), {}),
     ("POST", "/api/search"): Case(everyone(200), {"query": "calculus"}),
     ("POST", "/api/search/people"): Case(everyone(200), {"query": "calculus"}),
+    ("POST", "/api/recommend/dismiss"): Case(everyone(200), {"kind": "suggested", "id": "0" * 20}),
+    ("POST", "/api/groups/from-suggestion"): Case(everyone(409), {"key": "0" * 20}),
     ("POST", "/api/groups/create"): Case(everyone(201), {"title": "New", "subject": "Art"}),
     ("GET", "/api/groups/mine"): Case(everyone(200)),
     ("GET", "/api/groups/{group_id}"): Case(everyone(200)),
@@ -91,6 +100,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/chat/message/{message_id}"): Case(owner_only(200), {"content": "edited"}),
     ("DELETE", "/api/chat/message/{message_id}"): Case(owner_only(200)),
     ("POST", "/api/chat/{group_id}/read"): Case(members_only(200), extra={"read": True}),
+    ("POST", "/api/chat/message/{message_id}/pin"): Case(owner_only(200)),
+    ("DELETE", "/api/chat/message/{message_id}/pin"): Case(owner_only(200)),
+    ("GET", "/api/chat/{group_id}/pins"): Case(members_only(200)),
     # Luminary progress (docs/progress.md): the world's owner owns every progress resource.
     ("GET", "/api/users/"): Case(everyone(200)),
     ("GET", "/api/users/{user_id}/current-attempt/"): Case(everyone(200), user="owner"),
@@ -142,6 +154,37 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/group-sessions/{session_id}"): Case(owner_only(200), {"title": "Moved"}),
     ("DELETE", "/api/group-sessions/{session_id}"): Case(owner_only(200)),
     ("POST", "/api/group-sessions/{session_id}/rsvp"): Case(members_only(200), {"status": "going"}),
+    # Moderation and push (issue 17): the owner leads the group and wrote the message.
+    ("GET", "/api/users/blocked"): Case(everyone(200)),
+    ("POST", "/api/users/{user_id}/block"): Case(
+        {"owner": 201, "member": 422, "pending": 201, "outsider": 201}  # the member is {user_id}
+    ),
+    ("DELETE", "/api/users/{user_id}/block"): Case(everyone(200)),
+    ("POST", "/api/chat/message/{message_id}/report"): Case(
+        {"owner": 422, "member": 201, "pending": 403, "outsider": 403}, {"reason": "spam"}
+    ),
+    ("GET", "/api/admin/reports"): Case(everyone(403)),  # admins only: none of these
+    ("POST", "/api/admin/messages/{message_id}/restore"): Case(everyone(403)),
+    ("DELETE", "/api/admin/messages/{message_id}"): Case(everyone(403)),
+    ("POST", "/api/groups/{group_id}/members/{user_id}/mute"): Case(
+        owner_only(200), {"minutes": 5}
+    ),
+    ("DELETE", "/api/groups/{group_id}/members/{user_id}/mute"): Case(owner_only(200)),
+    ("GET", "/api/push/vapid-public-key"): Case(everyone(200)),
+    ("POST", "/api/push/subscriptions"): Case(
+        everyone(201), {"endpoint": "ab" * 32, "platform": "apns"}
+    ),
+    ("DELETE", "/api/push/subscriptions"): Case(everyone(204), {"endpoint": "ab" * 32}),
+    ("PATCH", "/api/groups/{group_id}/me"): Case(members_only(200), {"notifications": "none"}),
+    ("GET", "/api/groups/{group_id}/me"): Case(members_only(200)),
+    # Search, directory and invites (docs/chat.md); {code} is an invite of the owner's group.
+    ("GET", "/api/chat/search"): Case(everyone(200), query="?q=owner"),
+    ("GET", "/api/groups"): Case(everyone(200)),
+    ("POST", "/api/groups/{group_id}/invites"): Case(owner_only(201), {}),
+    ("GET", "/api/groups/{group_id}/invites"): Case(owner_only(200)),
+    ("DELETE", "/api/invites/{code}"): Case(owner_only(200)),
+    ("GET", "/api/invites/{code}"): Case(everyone(200)),
+    ("POST", "/api/invites/{code}/accept"): Case(everyone(200)),
 }
 
 
@@ -172,6 +215,8 @@ async def build_world(client: Any) -> World:
     }
     ids |= await build_progress(client, owner)
     ids["session_id"] = await schedule_session(client, owner, group_id)
+    invite = await client.post(f"/api/groups/{group_id}/invites", json={}, headers=owner["headers"])
+    ids["code"] = (await invite.json())["invite"]["code"]
     return World(accounts, ids)
 
 

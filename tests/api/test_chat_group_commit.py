@@ -55,9 +55,7 @@ async def test_a_committed_message_never_has_an_older_id_still_to_come(
             f"/api/chat/{gid}/send", json={"content": f"m{n}"}, headers=account["headers"]
         )
         message_id = (await sent.json())["message"]["id"]
-        page = await client.get(
-            f"/api/chat/{gid}/messages?limit=200", headers=account["headers"]
-        )
+        page = await client.get(f"/api/chat/{gid}/messages?limit=200", headers=account["headers"])
         seen_at_ack[message_id] = {m["id"] for m in (await page.json())["messages"]}
 
     await asyncio.gather(

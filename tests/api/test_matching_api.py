@@ -509,6 +509,7 @@ async def test_real_model_ranks_close_learning_styles_first(
             break
         await asyncio.sleep(0.1)
     assert await model_state(client) == "loaded"
+    assert client.server.app[MATCHING].embedder.onnx_active  # profile writes go through ONNX
     me = await register(client, learningStyle="Visual learner: I like diagrams and mind maps")
     distant = await register(client, learningStyle="I prefer quiet solo reading of long texts")
     close = await register(client, learningStyle="I learn best with charts and visual diagrams")

@@ -78,9 +78,7 @@ def test_two_people_chat_live(browser: Any, live_server: str) -> None:
         ada.page.select_option("#create-policy", "approval")
         ada.page.click("#create-form button[type=submit]")
         expect(ada.page.locator("#room-title")).to_have_text("Quantum Study Crew")
-        group_id = ada.page.locator("#group-list .group-row.current").get_attribute(
-            "data-group-id"
-        )
+        group_id = ada.page.locator("#group-list .group-row.current").get_attribute("data-group-id")
 
         ben.page.fill("#join-id", "999999")
         ben.page.click("#join-form button[type=submit]")
@@ -162,10 +160,19 @@ def test_reconnect_catches_up_without_gaps_or_duplicates(browser: Any, tmp_path:
     process, base = start_server(tmp_path)
     ben = None
     try:
-        ada = call(base, "POST", "/api/auth/register", body={
-            "name": "Ada", "email": "ada@uni.edu", "password": "correct horse battery"})
-        group = call(base, "POST", "/api/groups/create", ada["token"], {
-            "title": "Night Owls", "subject": "Physics"})["group"]
+        ada = call(
+            base,
+            "POST",
+            "/api/auth/register",
+            body={"name": "Ada", "email": "ada@uni.edu", "password": "correct horse battery"},
+        )
+        group = call(
+            base,
+            "POST",
+            "/api/groups/create",
+            ada["token"],
+            {"title": "Night Owls", "subject": "Physics"},
+        )["group"]
         call(base, "POST", f"/api/chat/{group['id']}/send", ada["token"], {"content": "before"})
 
         ben = Tab(browser, base, PHONE)
@@ -186,8 +193,13 @@ def test_reconnect_catches_up_without_gaps_or_duplicates(browser: Any, tmp_path:
         port = int(base.rsplit(":", 1)[1])
         process, base = start_server(tmp_path, port)
         for n in range(5):
-            call(base, "POST", f"/api/chat/{group['id']}/send", ada["token"],
-                 {"content": f"while away {n}"})
+            call(
+                base,
+                "POST",
+                f"/api/chat/{group['id']}/send",
+                ada["token"],
+                {"content": f"while away {n}"},
+            )
         ben.context.set_offline(False)
 
         expect(ben.page.locator("#conn")).to_have_text("live", timeout=20_000)

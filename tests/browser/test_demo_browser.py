@@ -58,8 +58,12 @@ def test_demo_rooms_history_sessions_and_recommendations(browser: Any, demo_serv
     from playwright.sync_api import expect
 
     base = demo_server
-    token = call(base, "POST", "/api/auth/login", body={
-        "email": "demo001@demo.edu", "password": DEMO_PASSWORD})["token"]
+    token = call(
+        base,
+        "POST",
+        "/api/auth/login",
+        body={"email": "demo001@demo.edu", "password": DEMO_PASSWORD},
+    )["token"]
     groups = call(base, "GET", "/api/groups/mine", token)["groups"]
     assert len(groups) >= 2 and all(g["unreadCount"] > 0 for g in groups)
     room = groups[0]
@@ -100,9 +104,18 @@ def test_demo_rooms_history_sessions_and_recommendations(browser: Any, demo_serv
 
         # A session scheduled elsewhere (REST) is announced in the open room, live.
         start = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-        call(base, "POST", f"/api/groups/{room['id']}/sessions", token, {
-            "title": "Mock exam", "scheduledTime": start, "durationMinutes": 90,
-            "location": "Library"})
+        call(
+            base,
+            "POST",
+            f"/api/groups/{room['id']}/sessions",
+            token,
+            {
+                "title": "Mock exam",
+                "scheduledTime": start,
+                "durationMinutes": 90,
+                "location": "Library",
+            },
+        )
         expect(desk.page.locator(".session-note", has_text="Mock exam")).to_contain_text(
             "Session announced"
         )
@@ -118,9 +131,11 @@ def test_demo_rooms_history_sessions_and_recommendations(browser: Any, demo_serv
         expect(desk.page.locator("#rec-groups li.rec.create")).to_have_count(1)
         expect(desk.page.locator("#rec-partners li.rec.partner").first).to_be_visible()
         desk.page.screenshot(path=str(ARTIFACTS / "demo-discover-desktop.png"))
-        open_card = cards.filter(has=desk.page.locator("button.primary", has_text="Join")).filter(
-            has_not=desk.page.locator("button", has_text="Request")
-        ).first
+        open_card = (
+            cards.filter(has=desk.page.locator("button.primary", has_text="Join"))
+            .filter(has_not=desk.page.locator("button", has_text="Request"))
+            .first
+        )
         title = open_card.locator("h4").inner_text()
         open_card.locator("button.primary").click()
         expect(desk.page.locator("#room-title")).to_have_text(title)

@@ -39,8 +39,17 @@ def write_config(directory: Path) -> Path:
 
 def seed_demo(config: Path, users: int, groups: int) -> str:
     result = subprocess.run(
-        [sys.executable, "server.py", "--config", str(config), "seed-demo",
-         "--users", str(users), "--groups", str(groups)],
+        [
+            sys.executable,
+            "server.py",
+            "--config",
+            str(config),
+            "seed-demo",
+            "--users",
+            str(users),
+            "--groups",
+            str(groups),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -63,8 +72,14 @@ async def test_seed_demo_twice_adds_nothing_the_second_time(tmp_path: Path) -> N
     assert "demo login: demo001@demo.edu / studysync-demo" in first
     after_first = counts(tmp_path / "app.db")
     assert after_first["users"] == 8 and after_first["study_groups"] == 3
-    for table in ("group_members", "messages", "message_reactions", "group_sessions",
-                  "focus_sessions", "constellation_attempts"):
+    for table in (
+        "group_members",
+        "messages",
+        "message_reactions",
+        "group_sessions",
+        "focus_sessions",
+        "constellation_attempts",
+    ):
         assert after_first[table] > 0, table
     assert after_first["user_embeddings"] == 8  # every profile was embedded through the service
 

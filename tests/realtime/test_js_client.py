@@ -63,8 +63,12 @@ class NodeClient:
 @contextlib.asynccontextmanager
 async def node_client(*args: str) -> AsyncIterator[NodeClient]:
     process = await asyncio.create_subprocess_exec(
-        node_binary(), str(JS_DIR / "client.mjs"), *args,
-        cwd=JS_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        node_binary(),
+        str(JS_DIR / "client.mjs"),
+        *args,
+        cwd=JS_DIR,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         yield NodeClient(process)
@@ -96,7 +100,7 @@ async def test_js_client_sends_with_ack_and_receives_a_broadcast(
         assert message["userId"] == js_user["user"]["id"] and message["groupId"] == gid
         assert await py_sock.next("message:new", WAIT) == {"message": message}
 
-        reply = (await py_sock.ok("message:send", {"groupId": gid, "content": "hi node"}))
+        reply = await py_sock.ok("message:send", {"groupId": gid, "content": "hi node"})
         broadcast = await js.line("broadcast")
         assert broadcast["message"] == reply["message"]
         assert broadcast["transport"] == ("polling" if transports == "polling" else "websocket")

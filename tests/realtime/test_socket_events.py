@@ -28,10 +28,17 @@ from wiring.keys import GROUPS, SOCKETIO
 MESSAGE_KEYS = {
     "id", "groupId", "userId", "userName", "content", "messageType", "imageUrl", "clientId",
     "timestamp", "editedAt", "reactions",
+    "replyTo", "mentions",
 }
 EVENTS = [
-    "message:send", "message:react", "message:edit", "message:delete", "messages:sync",
-    "message:read", "typing", "presence:list",
+    "message:send",
+    "message:react",
+    "message:edit",
+    "message:delete",
+    "messages:sync",
+    "message:read",
+    "typing",
+    "presence:list",
 ]
 
 
@@ -302,7 +309,9 @@ async def test_react_toggles_groups_counts_and_broadcasts(client, sockets) -> No
 
     ack = await ms.ok("message:react", {"messageId": mid, "emoji": "👍"})
     assert ack == {
-        "ok": True, "messageId": mid, "reactions": [{"emoji": "👍", "count": 1, "userIds": [uid]}]
+        "ok": True,
+        "messageId": mid,
+        "reactions": [{"emoji": "👍", "count": 1, "userIds": [uid]}],
     }
     event = await ls.next("message:reaction")
     assert event == {"groupId": gid, "messageId": mid, "reactions": ack["reactions"]}
@@ -361,8 +370,9 @@ async def test_edit_own_messages_only_and_broadcast(client, sockets) -> None:
     assert (await ls.next("message:updated")) == {"message": edited}
     await ls.error("message:edit", {"messageId": mine["id"], "content": "leader"}, "forbidden")
     await ms.error("message:edit", {"messageId": mine["id"], "content": "  "}, "invalid_input")
-    await ms.error("message:edit", {"messageId": mine["id"], "content": "x" * 4001},
-                   "invalid_input")
+    await ms.error(
+        "message:edit", {"messageId": mine["id"], "content": "x" * 4001}, "invalid_input"
+    )
     await ms.error("message:edit", {"messageId": 987654, "content": "x"}, "not_found")
     (stored,) = await history(client, gid, leader)
     assert stored["content"] == "fixed"
@@ -389,8 +399,10 @@ async def test_delete_own_or_as_leader_and_broadcast(client, sockets) -> None:
 
 async def test_sync_after_a_cursor_returns_exactly_the_missed_messages(client, sockets) -> None:
     gid, (leader, member, _), (ls, ms, _) = await trio(client, sockets)
-    seen = [(await ms.ok("message:send", {"groupId": gid, "content": f"a{i}"}))["message"]
-            for i in range(3)]
+    seen = [
+        (await ms.ok("message:send", {"groupId": gid, "content": f"a{i}"}))["message"]
+        for i in range(3)
+    ]
     await ls.close()
     missed = [await rest_send(client, gid, member, f"b{i}") for i in range(5)]
     ls = await sockets(leader["token"])
@@ -411,9 +423,16 @@ async def test_sync_after_a_cursor_returns_exactly_the_missed_messages(client, s
 @pytest.mark.one_backend
 @pytest.mark.parametrize(
     ("extra", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"limit": "10"}, "limit"),
-     ({"limit": 2.5}, "limit"), ({"after": -1}, "after"), ({"after": "5"}, "after"),
-     ({"groupId": None}, "groupId"), ({"before": 3}, "before")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"limit": "10"}, "limit"),
+        ({"limit": 2.5}, "limit"),
+        ({"after": -1}, "after"),
+        ({"after": "5"}, "after"),
+        ({"groupId": None}, "groupId"),
+        ({"before": 3}, "before"),
+    ],
 )
 async def test_sync_out_of_range_is_invalid_input_not_clamped(
     client, sockets, extra, field
@@ -428,13 +447,18 @@ async def test_sync_out_of_range_is_invalid_input_not_clamped(
 
 async def test_read_marker_moves_forward_and_returns_unread(client, sockets) -> None:
     gid, (leader, member, _), (ls, ms, _) = await trio(client, sockets)
-    ids = [(await ls.ok("message:send", {"groupId": gid, "content": f"m{i}"}))["message"]["id"]
-           for i in range(3)]
+    ids = [
+        (await ls.ok("message:send", {"groupId": gid, "content": f"m{i}"}))["message"]["id"]
+        for i in range(3)
+    ]
     other_gid = (await create_group(client, member, title="Other"))["id"]
     foreign = (await ms.ok("message:send", {"groupId": other_gid, "content": "x"}))["message"]
 
     assert await ms.ok("message:read", {"groupId": gid, "messageId": ids[0]}) == {
-        "ok": True, "groupId": gid, "unread": 2}
+        "ok": True,
+        "groupId": gid,
+        "unread": 2,
+    }
     assert (await ms.ok("message:read", {"groupId": gid, "messageId": ids[2]}))["unread"] == 0
     assert (await ms.ok("message:read", {"groupId": gid, "messageId": ids[0]}))["unread"] == 0
     mine = await (await client.get("/api/groups/mine", headers=member["headers"])).json()
@@ -454,7 +478,9 @@ async def test_typing_reaches_the_others_but_not_the_typist(client, sockets) -> 
     member_second_tab = await sockets(member["token"])
     assert await ms.call("typing", {"groupId": gid, "isTyping": True}) == {"ok": True}
     assert await ls.next("typing") == {
-        "groupId": gid, "userId": member["user"]["id"], "userName": member["user"]["name"],
+        "groupId": gid,
+        "userId": member["user"]["id"],
+        "userName": member["user"]["name"],
         "isTyping": True,
     }
     await ms.ok("typing", {"groupId": gid, "isTyping": False})
@@ -462,8 +488,12 @@ async def test_typing_reaches_the_others_but_not_the_typist(client, sockets) -> 
     await ms.quiet("typing")
     await member_second_tab.quiet("typing", 0)
     await os_.quiet("typing", 0)
-    for bad in [{"groupId": gid, "isTyping": "yes"}, {"groupId": gid}, {"isTyping": True},
-                {"groupId": gid, "isTyping": 1}]:
+    for bad in [
+        {"groupId": gid, "isTyping": "yes"},
+        {"groupId": gid},
+        {"isTyping": True},
+        {"groupId": gid, "isTyping": 1},
+    ]:
         await ms.error("typing", bad, "invalid_input")
 
 
@@ -483,7 +513,8 @@ async def test_presence_first_socket_in_last_socket_out(client, sockets) -> None
     second = await sockets(member["token"], how="header")
     await ls.quiet("presence")
     assert sorted((await first.ok("presence:list", {"groupId": gid}))["online"]) == sorted(
-        [lid, uid])
+        [lid, uid]
+    )
     await second.close()
     await ls.quiet("presence")
     await first.close()
@@ -559,8 +590,9 @@ async def test_approval_moves_the_requesters_socket_in(client, sockets) -> None:
     await rest_send(client, gid, leader, "not yet")
     await rs.quiet("message:new")
     uid = requester["user"]["id"]
-    response = await client.post(f"/api/groups/{gid}/requests/{uid}/approve",
-                                 headers=leader["headers"])
+    response = await client.post(
+        f"/api/groups/{gid}/requests/{uid}/approve", headers=leader["headers"]
+    )
     assert response.status == 200, await response.text()
     assert (await rs.next("member:joined"))["member"]["userId"] == uid
     sent = await rest_send(client, gid, leader, "now you see it")
@@ -610,14 +642,19 @@ async def test_rest_actions_emit_the_socket_events(client, sockets) -> None:
     await rest_send(client, gid, member, "from rest", clientId="r1")  # a retry: no new event
     await ls.quiet("message:new")
 
-    response = await client.post(f"/api/chat/message/{sent['id']}/react", json={"emoji": "🔥"},
-                                 headers=headers)
+    response = await client.post(
+        f"/api/chat/message/{sent['id']}/react", json={"emoji": "🔥"}, headers=headers
+    )
     reactions = (await response.json())["reactions"]
     assert await ls.next("message:reaction") == {
-        "groupId": gid, "messageId": sent["id"], "reactions": reactions}
+        "groupId": gid,
+        "messageId": sent["id"],
+        "reactions": reactions,
+    }
 
-    response = await client.patch(f"/api/chat/message/{sent['id']}", json={"content": "edited"},
-                                  headers=headers)
+    response = await client.patch(
+        f"/api/chat/message/{sent['id']}", json={"content": "edited"}, headers=headers
+    )
     assert await ls.next("message:updated") == {"message": (await response.json())["message"]}
 
     response = await client.delete(f"/api/chat/message/{sent['id']}", headers=headers)

@@ -120,6 +120,20 @@ def test_grouped_is_the_complement_of_available() -> None:
     assert [g.member_ids for g in both] == [(1, 3)]
 
 
+def test_only_the_requested_subjects_are_formed_and_each_names_its_subject() -> None:
+    """The domain leaves out subjects the caller already has a group for (`subjects=`)."""
+    caller = person(1, ["math", "physics"], MON_EVENING, size=2)
+    index = build([person(2, ["math"], MON_EVENING), person(3, ["physics"], MON_EVENING)])
+    everything = suggest_groups(caller, index, None, Weights.contract(0.0))
+    assert {(g.member_ids, g.formed_for) for g in everything} == {
+        ((1, 2), "math"),
+        ((1, 3), "physics"),
+    }
+    (only,) = suggest_groups(caller, index, None, Weights.contract(0.0), subjects={"physics"})
+    assert (only.member_ids, only.formed_for, only.subjects) == ((1, 3), "physics", {"physics"})
+    assert suggest_groups(caller, index, None, Weights.contract(0.0), subjects=()) == []
+
+
 def test_no_schedule_or_no_subjects_means_no_proposals() -> None:
     index = build(TOWN)
     available = {"math": {2, 3}}

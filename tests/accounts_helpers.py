@@ -1,0 +1,84 @@
+"""Reading account mails in tests: from the outbox directory or a real SMTP inbox (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+_CODE = re.compile(r"^Code: ([A-Za-z0-9_-]+)", re.MULTILINE)
+
+
+def parse_mail(raw: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def code_of(message: EmailMessage) -> str:
+    text = message.get_body(("plain",))
+    assert text is not None
+    match = _CODE.search(text.get_content())
+    assert match, "no Code: line in the mail"
+    return match.group(1)
+
+
+class Outbox:
+    """The .eml files the outbox mailer writes (the embedded default)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def mails(self) -> list[EmailMessage]:
+        if not self.directory.exists():
+            return []
+        files = sorted(self.directory.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+        return [parse_mail(path.read_bytes()) for path in files]
+
+    def matching(self, to: str, subject_word: str) -> list[EmailMessage]:
+        return [
+            mail
+            for mail in self.mails()
+            if mail["To"] == to and subject_word.lower() in str(mail["Subject"]).lower()
+        ]
+
+    async def token_for(self, to: str, subject_word: str, timeout: float = 10.0) -> str:
+        """The code of the newest matching mail, waiting for the queue to write it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.matching(to, subject_word)
+            if found:
+                return code_of(found[-1])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {subject_word!r} mail to {to} in {self.directory}")
+            await asyncio.sleep(0.05)
+
+
+class SmtpInbox:
+    """Mails an aiosmtpd handler (tests.adapters.smtp_server.Inbox) received."""
+
+    def __init__(self, inbox: Any) -> None:
+        self.inbox = inbox
+
+    def matching(self, to: str, subject_word: str) -> list[EmailMessage]:
+        messages = [parse_mail(envelope.content) for envelope in self.inbox.received]
+        return [
+            message
+            for message in messages
+            if message["To"] == to and subject_word.lower() in str(message["Subject"]).lower()
+        ]
+
+    async def token_for(self, to: str, subject_word: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.matching(to, subject_word)
+            if found:
+                return code_of(found[-1])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {subject_word!r} mail to {to} over SMTP")
+            await asyncio.sleep(0.05)
