@@ -111,6 +111,7 @@ class ChatSettings:
     max_connections_per_user: int = 20  # open /chat sockets per user, across all workers
     history_reads_per_user: int = 2  # history pages a user reads at once, per worker ...
     history_queue_per_user: int = 32  # ... and may wait; beyond that 429 rate_limited
+    room_channels: bool = True  # per-room Redis channels (Redis >= 7); false: one channel
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,7 @@ class Ours(Target):
         self.database_url = ""
         self.users: list[dict[str, Any]] = []
         self.rest_cap = MAX_GROUP_MEMBERS
+        self.single_channel = False  # [chat] room_channels = false
 
     async def start(self) -> None:
         config = await self._config()
@@ -327,11 +328,13 @@ class Ours(Target):
         config = self.work / "ours.toml"
         # Bench-only settings: cheap bcrypt for the many registrations, the send rate limit out
         # of the way, WARNING logs (no per-request lines), the hashing embedder (no model load).
+        # (room_channels only when asked: an older checkout does not know the setting)
+        single = "room_channels = false\n" if self.single_channel else ""
         config.write_text(
             f'database_url = "{self.database_url}"\nredis_url = "{REDIS_URL}"\n'
             f'redis_prefix = "{self.prefix}"\njwt_secret_file = "{self.work}/jwt-secret"\n'
             'bcrypt_rounds = 4\nlog_level = "WARNING"\n'
-            "[chat]\nsend_rate_per_minute = 10000000\n"
+            f"[chat]\nsend_rate_per_minute = 10000000\n{single}"
             '[matching]\nembedder = "hashing"\n'
         )
         return config
@@ -659,7 +662,7 @@ def print_result(label: str, scenario: Scenario, result: dict) -> None:
         )
         if len(r.get("worker_cpu_s", [])) > 2:
             print(f"             per-worker CPU s: {_figures(r['worker_cpu_s'])}")
-        if r.get("pubsub_s"):
+        if any(r.get("pubsub_s", [])):
             none = [sum(v for k, v in w.items() if k.endswith("/none")) for w in r["pubsub_s"]]
             share = [n / max(1e-9, c) for n, c in zip(none, r["worker_cpu_s"], strict=True)]
             print(
@@ -719,6 +722,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
             )
             if args.smoke:
                 ours.rest_cap = SMOKE_REST_CAP
+            ours.single_channel = args.single_channel
             targets.append(ours)
         if "bare" in wanted:
             targets.append(Bare(work, args.bare_args.split()))
@@ -767,6 +771,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--placement", choices=["spread", "room"], default="spread", help="with --ours-workers"
+    )
+    parser.add_argument(
+        "--single-channel", action="store_true", help="(a) with [chat] room_channels = false"
     )
     parser.add_argument(
         "--idle-workers", type=int, default=0, help="with --ours-workers: workers with no client"

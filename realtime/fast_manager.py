@@ -146,6 +146,8 @@ class FastEmit(socketio.AsyncManager):  # type: ignore[misc]
         room = to or room
         if callback is not None or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room, skip_sid, callback, **kwargs)
+        if isinstance(room, str) and not self.rooms[namespace].get(room):
+            return  # no local recipient (e.g. a room living on other workers): encode nothing
         args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         encoded = self.server.packet_class(
             packet.EVENT, namespace=namespace, data=[event, *args]

@@ -17,6 +17,7 @@ from realtime.guard import GuardedSocketServer
 from realtime.namespace import NAMESPACE, ChatNamespace
 from realtime.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
 from realtime.room_channels import ShardedRedisManager
+from realtime.rooms import is_group_room
 from settings import Settings
 
 
@@ -47,7 +48,10 @@ def socket_server(
     """`client_address` names a socket's client in logs (api/addresses.py)."""
     manager = (
         ShardedRedisManager(
-            settings.redis_url, channel=f"{settings.redis_prefix}:socketio", json=OrjsonCodec
+            settings.redis_url,
+            channel=f"{settings.redis_prefix}:socketio",
+            json=OrjsonCodec,
+            sharded=is_group_room if settings.chat.room_channels else _no_room,
         )
         if settings.redis_url
         else FastManager()
@@ -64,6 +68,10 @@ def socket_server(
         logger=False,
         engineio_logger=False,
     )
+
+
+def _no_room(_room: str) -> bool:
+    return False  # [chat] room_channels = false: every emit on the single channel
 
 
 def _address(environ: dict[str, Any], client_address: Callable[[web.Request], str]) -> str:

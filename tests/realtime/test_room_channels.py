@@ -35,10 +35,10 @@ async def sockets_fixture() -> Any:
     """open_socket(worker, account) → a connected ChatSocket; all closed at teardown."""
     opened: list[ChatSocket] = []
 
-    async def open_socket(worker: Worker, account: dict[str, Any]) -> ChatSocket:
+    async def open_socket(worker: Worker, account: dict[str, Any], **options: Any) -> ChatSocket:
         sock = ChatSocket()
         opened.append(sock)
-        return await sock.connect(worker.url, account["token"])
+        return await sock.connect(worker.url, account["token"], **options)
 
     yield open_socket
     for sock in opened:
@@ -149,13 +149,16 @@ async def test_last_disconnect_unsubscribes_and_reconnect_subscribes(
     assert (await third.next("message:new"))["message"]["id"] == sent["id"]
 
 
-async def test_no_lost_or_duplicated_deliveries_across_workers(workers, rest, sockets) -> None:
+async def test_no_lost_or_duplicated_deliveries_across_workers_and_transports(
+    workers, rest, sockets
+) -> None:
     a, b = workers
     accounts = [await rest.register(a) for _ in range(6)]
     gid = await rest.group(a, accounts[0])
     for account in accounts[1:]:
         await rest.join(b, gid, account)
-    socks = [await sockets((a, b)[i % 2], account) for i, account in enumerate(accounts)]
+    socks = [await sockets((a, b)[i % 2], account) for i, account in enumerate(accounts[:5])]
+    socks.append(await sockets(b, accounts[5], transport="polling"))  # mixed transports
     senders = socks[:4]  # two on each worker
     per_sender = 15
 
