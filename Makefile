@@ -17,9 +17,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) server.py serve
 
+# Two pytest workers (pytest-xdist), a test file at a time each: every worker has its own
+# database, Redis prefix and ports, so files never share state. PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
 test: lint
 	bash scripts/test-setup.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # ruff, then mypy with the [tool.mypy] settings of pyproject.toml (its cache makes reruns quick).
 lint: $(STAMP)

@@ -160,8 +160,28 @@ def synthetic_records(
 # ---- the service path -------------------------------------------------------------------------
 
 
+class _NoDismissals:
+    async def dismissals(self, user_id: int, now: Any) -> dict[str, set[str]]:
+        return {}
+
+
+class _FeedbackOnly:
+    """The one read a recommendation makes besides the index: the user's dismissals (none)."""
+
+    matching = _NoDismissals()
+
+    async def __aenter__(self) -> _FeedbackOnly:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the benchmark must not reach storage ({name}): the index answers")
+
+
 def no_storage() -> Any:
-    raise AssertionError("the benchmark must not reach storage: the index answers everything")
+    return _FeedbackOnly()
 
 
 class ReadyEmbedder(HashingEmbedder):
