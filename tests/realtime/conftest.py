@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 
@@ -143,3 +144,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture
+async def rest() -> Any:
+    """The two-worker tests' REST client (tests/realtime/test_two_workers.py's Rest)."""
+    from tests.realtime.test_two_workers import Rest
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        yield Rest(http)
+
+
+@pytest.fixture
+async def worker_sockets() -> Any:
+    """The two-worker tests' open_socket(worker, account, **options) → a connected ChatSocket;
+    all closed at teardown."""
+    opened: list[ChatSocket] = []
+
+    async def open_socket(worker: Any, account: dict[str, Any], **options: Any) -> ChatSocket:
+        sock = ChatSocket()
+        opened.append(sock)
+        return await sock.connect(worker.url, account["token"], **options)
+
+    yield open_socket
+    for sock in opened:
+        await sock.close()

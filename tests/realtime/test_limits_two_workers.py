@@ -7,14 +7,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
-import aiohttp
 import pytest
 
 from tests.realtime.conftest import ChatSocket
 from tests.realtime.test_concurrent_limits import close_all, connect_many
-from tests.realtime.test_two_workers import Rest, Worker, two_workers
+from tests.realtime.test_two_workers import (
+    Worker,
+    two_workers,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.mariadb]
 SEND_LIMIT = 20
@@ -24,14 +25,6 @@ CONNECTION_CAP = 20  # the default [chat] max_connections_per_user
 @pytest.fixture(scope="module")
 def limited_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
     yield from two_workers(tmp_path_factory, "limits", {"SEND_RATE_PER_MINUTE": str(SEND_LIMIT)})
-
-
-@pytest.fixture
-async def rest() -> Any:
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        yield Rest(http)
 
 
 async def test_300_sends_split_over_two_workers_get_exactly_the_limit(

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 import pytest
 
-from tests.realtime.conftest import ChatSocket
 from tests.realtime.push_helpers import TEST_VAPID_KEY, LocalPushService, Subscriber
-from tests.realtime.test_two_workers import Rest, Worker, send, two_workers
+from tests.realtime.test_two_workers import (
+    Worker,
+    send,
+    two_workers,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.mariadb]
 QUIET = 1.0
@@ -27,26 +29,6 @@ def push_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Wor
     yield from two_workers(tmp_path_factory, "push", env)
 
 
-@pytest.fixture
-async def rest() -> Any:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-        yield Rest(http)
-
-
-@pytest.fixture
-async def sockets() -> Any:
-    opened: list[ChatSocket] = []
-
-    async def open_socket(worker: Worker, account: dict[str, Any]) -> ChatSocket:
-        sock = ChatSocket()
-        opened.append(sock)
-        return await sock.connect(worker.url, account["token"])
-
-    yield open_socket
-    for sock in opened:
-        await sock.close()
-
-
 async def setup_pair(rest: Any, a: Worker) -> tuple[int, dict[str, Any], dict[str, Any]]:
     alice, bob = await rest.register(a), await rest.register(a)
     group_id = await rest.group(a, alice)
@@ -55,7 +37,7 @@ async def setup_pair(rest: Any, a: Worker) -> tuple[int, dict[str, Any], dict[st
 
 
 async def test_a_socket_on_the_other_worker_suppresses_the_push(
-    push_workers, rest, sockets
+    push_workers, rest, worker_sockets
 ) -> None:
     a, b = push_workers
     service = await LocalPushService().start()
@@ -65,7 +47,7 @@ async def test_a_socket_on_the_other_worker_suppresses_the_push(
         await rest.call(
             "POST", f"{a.url}/api/push/subscriptions", bob, browser.body(service.url("/p/bob"))
         )
-        bob_socket = await sockets(b, bob)  # Bob is online on worker B only
+        bob_socket = await worker_sockets(b, bob)  # Bob is online on worker B only
         await rest.call("POST", f"{a.url}/api/chat/{group_id}/send", alice, {"content": "one"})
         await bob_socket.next("message:new")
         await bob_socket.quiet("never", QUIET)
@@ -79,11 +61,11 @@ async def test_a_socket_on_the_other_worker_suppresses_the_push(
 
 
 async def test_a_mute_set_on_one_worker_refuses_sends_on_the_other(
-    push_workers, rest, sockets
+    push_workers, rest, worker_sockets
 ) -> None:
     a, b = push_workers
     group_id, alice, bob = await setup_pair(rest, a)
-    bob_socket = await sockets(b, bob)
+    bob_socket = await worker_sockets(b, bob)
     await send(bob_socket, group_id, "before")
     mute = f"{a.url}/api/groups/{group_id}/members/{bob['user']['id']}/mute"
     await rest.call("POST", mute, alice, {"minutes": 10})

@@ -12,8 +12,11 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.realtime.conftest import ChatSocket
-from tests.realtime.test_two_workers import Rest, Worker, send, two_workers
+from tests.realtime.test_two_workers import (
+    Worker,
+    send,
+    two_workers,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.mariadb]
 SETTLE = 5.0  # seconds a worker may take to reflect a subscription change
@@ -22,27 +25,6 @@ SETTLE = 5.0  # seconds a worker may take to reflect a subscription change
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
     yield from two_workers(tmp_path_factory, "roomchannels")
-
-
-@pytest.fixture(name="rest")
-async def rest_fixture() -> Any:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-        yield Rest(http)
-
-
-@pytest.fixture(name="sockets")
-async def sockets_fixture() -> Any:
-    """open_socket(worker, account) → a connected ChatSocket; all closed at teardown."""
-    opened: list[ChatSocket] = []
-
-    async def open_socket(worker: Worker, account: dict[str, Any], **options: Any) -> ChatSocket:
-        sock = ChatSocket()
-        opened.append(sock)
-        return await sock.connect(worker.url, account["token"], **options)
-
-    yield open_socket
-    for sock in opened:
-        await sock.close()
 
 
 async def pubsub(worker: Worker) -> dict[str, float]:
@@ -71,15 +53,15 @@ async def until_channels(worker: Worker, count: int) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_room_without_local_member_is_not_decoded(workers, rest, sockets) -> None:
+async def test_room_without_local_member_is_not_decoded(workers, rest, worker_sockets) -> None:
     a, b = workers
     leader, member, watcher = [await rest.register(b) for _ in range(3)]
     only_b = await rest.group(b, leader)
     await rest.join(b, only_b, member)
     both = await rest.group(b, leader, title="On both workers")
     await rest.join(b, both, watcher)
-    leader_on_b, member_on_b = await sockets(b, leader), await sockets(b, member)
-    watcher_on_a = await sockets(a, watcher)  # A has a member in `both` only
+    leader_on_b, member_on_b = await worker_sockets(b, leader), await worker_sockets(b, member)
+    watcher_on_a = await worker_sockets(a, watcher)  # A has a member in `both` only
     await until_channels(a, 1)
     await until_channels(b, 2)
     before_a, before_b = await pubsub(a), await pubsub(b)
@@ -100,11 +82,11 @@ async def test_room_without_local_member_is_not_decoded(workers, rest, sockets) 
     await watcher_on_a.quiet("message:new", 0.2)
 
 
-async def test_subscription_follows_live_join_and_leave(workers, rest, sockets) -> None:
+async def test_subscription_follows_live_join_and_leave(workers, rest, worker_sockets) -> None:
     a, b = workers
     leader, newcomer = await rest.register(b), await rest.register(b)
     gid = await rest.group(b, leader)
-    leader_on_b, newcomer_on_a = await sockets(b, leader), await sockets(a, newcomer)
+    leader_on_b, newcomer_on_a = await worker_sockets(b, leader), await worker_sockets(a, newcomer)
     channels_a = (await pubsub(a)).get("channels", 0)
 
     assert await rest.join(b, gid, newcomer) == "active"  # REST on B, the socket on A
@@ -127,15 +109,15 @@ async def test_subscription_follows_live_join_and_leave(workers, rest, sockets) 
 
 
 async def test_last_disconnect_unsubscribes_and_reconnect_subscribes(
-    workers, rest, sockets
+    workers, rest, worker_sockets
 ) -> None:
     a, b = workers
     leader, member = await rest.register(b), await rest.register(b)
     gid = await rest.group(b, leader)
     await rest.join(b, gid, member)
-    leader_on_b = await sockets(b, leader)
+    leader_on_b = await worker_sockets(b, leader)
     channels_a = (await pubsub(a)).get("channels", 0)
-    first, second = await sockets(a, member), await sockets(a, member)
+    first, second = await worker_sockets(a, member), await worker_sockets(a, member)
     await until_channels(a, channels_a + 1)
     await first.close()
     await asyncio.sleep(0.2)
@@ -144,21 +126,21 @@ async def test_last_disconnect_unsubscribes_and_reconnect_subscribes(
     assert (await second.next("message:new"))["message"]["id"] == sent["id"]
     await second.close()
     await until_channels(a, channels_a)
-    third = await sockets(a, member)
+    third = await worker_sockets(a, member)
     sent = await send(leader_on_b, gid, "after reconnecting")
     assert (await third.next("message:new"))["message"]["id"] == sent["id"]
 
 
 async def test_no_lost_or_duplicated_deliveries_across_workers_and_transports(
-    workers, rest, sockets
+    workers, rest, worker_sockets
 ) -> None:
     a, b = workers
     accounts = [await rest.register(a) for _ in range(6)]
     gid = await rest.group(a, accounts[0])
     for account in accounts[1:]:
         await rest.join(b, gid, account)
-    socks = [await sockets((a, b)[i % 2], account) for i, account in enumerate(accounts[:5])]
-    socks.append(await sockets(b, accounts[5], transport="polling"))  # mixed transports
+    socks = [await worker_sockets((a, b)[i % 2], account) for i, account in enumerate(accounts[:5])]
+    socks.append(await worker_sockets(b, accounts[5], transport="polling"))  # mixed transports
     senders = socks[:4]  # two on each worker
     per_sender = 15
 

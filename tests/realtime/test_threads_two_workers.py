@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.realtime.test_two_workers import Worker, rest, send, sockets, two_workers
+from tests.realtime.test_two_workers import Worker, send, two_workers
 
 pytestmark = [pytest.mark.redis, pytest.mark.mariadb]
-__all__ = ["rest", "sockets"]  # fixtures
 
 
 @pytest.fixture(scope="module")
@@ -19,16 +18,16 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, 
     yield from two_workers(tmp_path_factory, "threads")
 
 
-async def test_mention_on_one_worker_notifies_on_the_other(workers, rest, sockets) -> None:
+async def test_mention_on_one_worker_notifies_on_the_other(workers, rest, worker_sockets) -> None:
     a, b = workers
     leader, member, bystander = [await rest.register(a) for _ in range(3)]
     gid = await rest.group(a, leader)
     await rest.join(b, gid, member)
     await rest.join(b, gid, bystander)
     on_a, member_on_b, bystander_on_b = (
-        await sockets(a, leader),
-        await sockets(b, member),
-        await sockets(b, bystander),
+        await worker_sockets(a, leader),
+        await worker_sockets(b, member),
+        await worker_sockets(b, bystander),
     )
     parent = await send(member_on_b, gid, "who knows?")
     message = await send(on_a, gid, "me", replyTo=parent["id"], mentions=[member["user"]["id"]])
@@ -49,12 +48,14 @@ async def test_mention_on_one_worker_notifies_on_the_other(workers, rest, socket
     await bystander_on_b.quiet("notification:new")
 
 
-async def test_pin_on_one_worker_reaches_the_room_on_the_other(workers, rest, sockets) -> None:
+async def test_pin_on_one_worker_reaches_the_room_on_the_other(
+    workers, rest, worker_sockets
+) -> None:
     a, b = workers
     leader, member = await rest.register(a), await rest.register(b)
     gid = await rest.group(a, leader)
     await rest.join(b, gid, member)
-    member_on_b = await sockets(b, member)
+    member_on_b = await worker_sockets(b, member)
     message = await send(member_on_b, gid, "pin this")
     answer = await rest.call("POST", f"{a.url}/api/chat/message/{message['id']}/pin", leader)
     assert answer["pinned"] is True

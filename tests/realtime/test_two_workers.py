@@ -171,41 +171,20 @@ class Rest:
         return data["status"]
 
 
-@pytest.fixture
-async def rest() -> Any:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-        yield Rest(http)
-
-
-@pytest.fixture
-async def sockets() -> Any:
-    """open_socket(worker, account) → a connected ChatSocket; all closed at teardown."""
-    opened: list[ChatSocket] = []
-
-    async def open_socket(worker: Worker, account: dict[str, Any]) -> ChatSocket:
-        sock = ChatSocket()
-        opened.append(sock)
-        return await sock.connect(worker.url, account["token"])
-
-    yield open_socket
-    for sock in opened:
-        await sock.close()
-
-
 async def send(sock: ChatSocket, gid: int, content: str, **extra: Any) -> dict[str, Any]:
     ack = await sock.ok("message:send", {"groupId": gid, "content": content} | extra)
     return ack["message"]
 
 
-async def test_messages_cross_workers_to_members_only(workers, rest, sockets) -> None:
+async def test_messages_cross_workers_to_members_only(workers, rest, worker_sockets) -> None:
     a, b = workers
     leader, member, outsider = [await rest.register(a) for _ in range(3)]
     gid = await rest.group(a, leader)
     assert await rest.join(b, gid, member) == "active"
     on_a, on_b, outsider_on_b = (
-        await sockets(a, leader),
-        await sockets(b, member),
-        await sockets(b, outsider),
+        await worker_sockets(a, leader),
+        await worker_sockets(b, member),
+        await worker_sockets(b, outsider),
     )
 
     sent = await send(on_a, gid, "from A")
@@ -223,11 +202,11 @@ async def test_messages_cross_workers_to_members_only(workers, rest, sockets) ->
     await outsider_on_b.quiet("message:reaction", 0)
 
 
-async def test_live_join_and_leave_cross_workers(workers, rest, sockets) -> None:
+async def test_live_join_and_leave_cross_workers(workers, rest, worker_sockets) -> None:
     a, b = workers
     leader, newcomer = await rest.register(a), await rest.register(a)
     gid = await rest.group(a, leader)
-    leader_on_a, newcomer_on_b = await sockets(a, leader), await sockets(b, newcomer)
+    leader_on_a, newcomer_on_b = await worker_sockets(a, leader), await worker_sockets(b, newcomer)
 
     assert await rest.join(a, gid, newcomer) == "active"  # REST on A, socket on B
     assert (await leader_on_a.next("member:joined"))["member"]["userId"] == newcomer["user"]["id"]
@@ -251,12 +230,14 @@ async def test_live_join_and_leave_cross_workers(workers, rest, sockets) -> None
     assert (await newcomer_on_b.next("message:new"))["message"]["id"] == sent["id"]
 
 
-async def test_catch_up_after_disconnect_returns_exactly_the_missed(workers, rest, sockets) -> None:
+async def test_catch_up_after_disconnect_returns_exactly_the_missed(
+    workers, rest, worker_sockets
+) -> None:
     a, b = workers
     leader, member = await rest.register(a), await rest.register(b)
     gid = await rest.group(a, leader)
     await rest.join(b, gid, member)
-    leader_on_a, member_on_b = await sockets(a, leader), await sockets(b, member)
+    leader_on_a, member_on_b = await worker_sockets(a, leader), await worker_sockets(b, member)
     seen = [await send(leader_on_a, gid, f"seen {i}") for i in range(3)]
     for message in seen:
         assert (await member_on_b.next("message:new"))["message"] == message
@@ -266,7 +247,7 @@ async def test_catch_up_after_disconnect_returns_exactly_the_missed(workers, res
     rest_sent = await rest.call("POST", f"{b.url}/api/chat/{gid}/send", leader, {"content": "m"})
     missed.append(rest_sent["message"])
 
-    member_on_a = await sockets(a, member)  # reconnects to the other worker
+    member_on_a = await worker_sockets(a, member)  # reconnects to the other worker
     ack = await member_on_a.ok("messages:sync", {"groupId": gid, "after": seen[-1]["id"]})
     assert ack["messages"] == missed and ack["hasMore"] is False
     page = await rest.call(
@@ -276,13 +257,15 @@ async def test_catch_up_after_disconnect_returns_exactly_the_missed(workers, res
     await member_on_a.quiet("message:new", 0.2)  # nothing replayed live on reconnect
 
 
-async def test_retried_client_id_does_not_duplicate_across_workers(workers, rest, sockets) -> None:
+async def test_retried_client_id_does_not_duplicate_across_workers(
+    workers, rest, worker_sockets
+) -> None:
     a, b = workers
     leader, member = await rest.register(a), await rest.register(a)
     gid = await rest.group(a, leader)
     await rest.join(a, gid, member)
-    leader_on_a = await sockets(a, leader)
-    member_on_a, member_on_b = await sockets(a, member), await sockets(b, member)
+    leader_on_a = await worker_sockets(a, leader)
+    member_on_a, member_on_b = await worker_sockets(a, member), await worker_sockets(b, member)
     payload = {"groupId": gid, "content": "exactly once", "clientId": "retry-xw"}
     acks = await asyncio.gather(  # the same send, at once, on both workers
         member_on_a.call("message:send", payload), member_on_b.call("message:send", payload)
@@ -298,18 +281,18 @@ async def test_retried_client_id_does_not_duplicate_across_workers(workers, rest
     assert [m["id"] for m in history["messages"]] == [first["id"]]
 
 
-async def test_presence_and_typing_across_workers(workers, rest, sockets) -> None:
+async def test_presence_and_typing_across_workers(workers, rest, worker_sockets) -> None:
     a, b = workers
     leader, member = await rest.register(a), await rest.register(a)
     gid = await rest.group(a, leader)
     await rest.join(a, gid, member)
     lid, uid = leader["user"]["id"], member["user"]["id"]
-    leader_on_a = await sockets(a, leader)
+    leader_on_a = await worker_sockets(a, leader)
     assert await leader_on_a.next("presence") == {"groupId": gid, "userId": lid, "online": True}
 
-    member_on_b = await sockets(b, member)
+    member_on_b = await worker_sockets(b, member)
     assert await leader_on_a.next("presence") == {"groupId": gid, "userId": uid, "online": True}
-    member_on_a = await sockets(a, member)  # a second socket: no new presence event
+    member_on_a = await worker_sockets(a, member)  # a second socket: no new presence event
     await leader_on_a.quiet("presence")
     online = await leader_on_a.ok("presence:list", {"groupId": gid})
     assert sorted(online["online"]) == sorted([lid, uid])
