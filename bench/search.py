@@ -70,20 +70,21 @@ def message_texts(count: int, seed: int = 7) -> list[str]:
     return texts
 
 
-def queries(count: int, seed: int = 11) -> list[list[str]]:
+def queries(count: int, seed: int = 11) -> list[tuple[str, list[str]]]:
+    """(kind, words) for each query of the mix, the kinds in turn."""
     rng = random.Random(seed)
     words = vocabulary(random.Random(7))[:2000]
-    kinds = [
-        lambda: ["eigenvalue"],  # rare: ~0.05 % of messages
-        lambda: ["integr"],  # prefix of a 1 % word
-        lambda: ["derivative"],  # 5 %
-        lambda: ["exam"],  # 20 %
-        lambda: [rng.choice(words)],  # a vocabulary word (Zipf: mostly rare)
-        lambda: [rng.choice(words)[:4]],  # a 4-letter prefix
-        lambda: ["integral", "exam"],  # two words, both required
-        lambda: ["nosuchword"],  # no hit at all
+    kinds: list[tuple[str, Any]] = [
+        ("rare 0.05%", lambda: ["eigenvalue"]),
+        ("prefix of a 1% word", lambda: ["integr"]),
+        ("5% word", lambda: ["derivative"]),
+        ("20% word", lambda: ["exam"]),
+        ("vocabulary word (Zipf)", lambda: [rng.choice(words)]),
+        ("4-letter prefix", lambda: [rng.choice(words)[:4]]),
+        ("two words", lambda: ["integral", "exam"]),
+        ("no hit", lambda: ["nosuchword"]),
     ]
-    return [kinds[i % len(kinds)]() for i in range(count)]
+    return [(kinds[i % len(kinds)][0], kinds[i % len(kinds)][1]()) for i in range(count)]
 
 
 async def load(url: str, count: int, groups: int, member_of: int) -> tuple[int, float]:
@@ -163,8 +164,11 @@ def like_statement() -> str:
     )
 
 
-async def measure(url: str, user_id: int, asked: list[list[str]], scans: int) -> dict[str, Any]:
+async def measure(
+    url: str, user_id: int, mix: list[tuple[str, list[str]]], scans: int
+) -> dict[str, Any]:
     engine = create_engine(url)
+    asked = [terms for _, terms in mix]
     indexed: list[float] = []
     scanned: list[float] = []
     hits: list[int] = []
@@ -194,7 +198,16 @@ async def measure(url: str, user_id: int, asked: list[list[str]], scans: int) ->
         "queries": len(indexed),
         "scans": len(scanned),
         "mean_hits_per_page": round(statistics.mean(hits), 1),
+        "index_p50_ms_by_kind": by_kind([kind for kind, _ in mix], indexed),
     }
+
+
+def by_kind(kinds: list[str], timings: list[float]) -> dict[str, float]:
+    """The median time of each kind of query, in the order the kinds come in the mix."""
+    grouped: dict[str, list[float]] = {}
+    for kind, ms in zip(kinds, timings, strict=True):
+        grouped.setdefault(kind, []).append(ms)
+    return {kind: round(statistics.median(values), 2) for kind, values in grouped.items()}
 
 
 def percentile(values: list[float], pct: float) -> float:

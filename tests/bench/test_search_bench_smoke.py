@@ -46,3 +46,4 @@ def test_search_benchmark_smoke_run(tmp_path: Path) -> None:
         assert engine["messages"] == 2000 and engine["queries"] == 16
         assert engine["index_p50_ms"] > 0 and engine["scan_p50_ms"] > 0
         assert engine["mean_hits_per_page"] > 0  # the index answers (it is not empty)
+        assert len(engine["index_p50_ms_by_kind"]) == 8  # every kind of query of the mix
