@@ -262,9 +262,9 @@ async def reset_password_page(request: web.Request, query: VerifyQuery) -> web.R
     summary="The reset form's target (form-encoded token and password)",
 )
 async def reset_password_form(request: web.Request) -> web.Response:
-    form = await request.post()
-    token, password = form.get("token"), form.get("password")
     try:
+        form = await request.post()  # ValueError: a malformed form body (no boundary, …)
+        token, password = form.get("token"), form.get("password")
         if not isinstance(token, str) or not isinstance(password, str):
             raise ValueError("token and password are required")
         await _reset(request, ResetIn(token=token, password=password))

@@ -176,5 +176,9 @@ async def test_the_reset_mail_link_serves_a_form_that_resets(
     assert done.status == 200 and "Password changed" in await done.text()
     again = await client.post("/reset-password", data={"token": token, "password": "new and long"})
     assert again.status == 400  # single use
+    malformed = await client.post(
+        "/reset-password", data=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert malformed.status == 400 and "not changed" in await malformed.text()  # no boundary
     login = await client.post("/api/auth/login", json={"email": email, "password": "new and long"})
     assert login.status == 200
