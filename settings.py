@@ -135,13 +135,16 @@ class MatchingSettings:
 @dataclass(frozen=True)
 class HttpSettings:
     trusted_proxies: tuple[str, ...] = ()  # addresses or CIDRs whose X-Forwarded-For we believe
-    read_timeout: float = 30.0  # seconds for a request's headers, and for its body
+    read_timeout: float = 30.0  # seconds for a request's headers; the longest pause in a body
+    body_timeout: float = 300.0  # seconds a body may take in all (a 10 MiB upload at ~35 KB/s)
     socket_connect_timeout: float = 10.0  # seconds an engine.io socket may stay off /chat
     metrics_token: str = ""  # when set, /metrics needs Authorization: Bearer <it>
 
     def __post_init__(self) -> None:
         for entry in self.trusted_proxies:  # a typo must stop the start, not 500 every login
             ipaddress.ip_network(entry.strip(), strict=False)  # ValueError -> ConfigError
+        if self.read_timeout > 0 and not self.body_timeout >= self.read_timeout:
+            raise ValueError("[http] body_timeout must be at least read_timeout")
 
 
 @dataclass(frozen=True)
