@@ -180,11 +180,14 @@ class AccountsSettings:
     password_window_seconds: int = 900  # ... in this window, then 429
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
 @dataclass(frozen=True)
 class EmailSettings:
     smtp_url: str = ""  # empty: mail is written as .eml files to outbox_dir
     from_address: str = "StudySync <no-reply@studysync.invalid>"
-    public_url: str = "http://127.0.0.1:5000"  # the base of links in mail
+    public_url: str = DEFAULT_PUBLIC_URL  # the base of links in mail (and of invite links)
     outbox_dir: str = "var/outbox"  # relative paths are inside the checkout
     verify_hours: float = 48.0
     reset_minutes: float = 60.0
@@ -202,6 +205,13 @@ class EmailSettings:
             raise ValueError(f"public_url must be an http(s) URL, got {self.public_url!r}")
         if self.verify_hours <= 0 or self.reset_minutes <= 0:
             raise ValueError("verify_hours and reset_minutes must be positive")
+
+    def public_base(self) -> str | None:
+        """`public_url` without its trailing slash, or None while it is the default (then a
+        link shown in an answer is better built on the request's own origin)."""
+        if self.public_url.rstrip("/") == DEFAULT_PUBLIC_URL:
+            return None
+        return self.public_url.rstrip("/")
 
     def outbox_path(self) -> Path:
         path = Path(self.outbox_dir)
