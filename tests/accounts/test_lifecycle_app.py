@@ -5,6 +5,7 @@ or a deletion, and forgot's timing for known and unknown addresses."""
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 import time
 from dataclasses import replace
@@ -68,6 +69,21 @@ async def test_tokens_expire_by_the_clock(make_client: Any, tmp_path: Path) -> N
     assert "expired" in body["message"]
 
 
+async def _documented_gates_answer_email_unverified(client: Any, headers: dict[str, str]) -> None:
+    """Every operation /api/openapi.json documents with 403 email_unverified answers it."""
+    document = await (await client.get("/api/openapi.json")).json()
+    gated = [
+        (method, re.sub(r"\{\w+\}", "1", path))
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "email_unverified" in operation["responses"].get("403", {}).get("description", "")
+    ]
+    assert ("post", "/api/recommend") in gated and len(gated) > 20
+    for method, path in gated:
+        answer = await client.request(method.upper(), path, json={}, headers=headers)
+        await expect_error(answer, 403, "email_unverified")
+
+
 async def test_require_verified_email_gates_groups_chat_matching_and_sockets(
     make_client: Any, tmp_path: Path
 ) -> None:
@@ -92,6 +108,8 @@ async def test_require_verified_email_gates_groups_chat_matching_and_sockets(
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sock.connect(base_url(client), account["token"])
     assert sock.refusals[0]["data"]["code"] == "email_unverified"
+
+    await _documented_gates_answer_email_unverified(client, headers)
 
     token = await outbox.token_for(account["user"]["email"], "Verify")
     assert (await client.post("/api/auth/verify-email", json={"token": token})).status == 200
