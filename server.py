@@ -66,6 +66,7 @@ def run_worker(settings: Settings, reuse_port: bool = True) -> None:
         host=settings.host,
         port=settings.port,
         read_timeout=settings.http.read_timeout,
+        body_timeout=settings.http.body_timeout,
         reuse_port=reuse_port or None,
         loop=_event_loop(),
     )

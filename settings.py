@@ -135,13 +135,16 @@ class MatchingSettings:
 @dataclass(frozen=True)
 class HttpSettings:
     trusted_proxies: tuple[str, ...] = ()  # addresses or CIDRs whose X-Forwarded-For we believe
-    read_timeout: float = 30.0  # seconds for a request's headers, and for its body
+    read_timeout: float = 30.0  # seconds for a request's headers; the longest pause in a body
+    body_timeout: float = 300.0  # seconds a body may take in all (a 10 MiB upload at ~35 KB/s)
     socket_connect_timeout: float = 10.0  # seconds an engine.io socket may stay off /chat
     metrics_token: str = ""  # when set, /metrics needs Authorization: Bearer <it>
 
     def __post_init__(self) -> None:
         for entry in self.trusted_proxies:  # a typo must stop the start, not 500 every login
             ipaddress.ip_network(entry.strip(), strict=False)  # ValueError -> ConfigError
+        if self.read_timeout > 0 and not self.body_timeout >= self.read_timeout:
+            raise ValueError("[http] body_timeout must be at least read_timeout")
 
 
 @dataclass(frozen=True)
@@ -177,11 +180,14 @@ class AccountsSettings:
     password_window_seconds: int = 900  # ... in this window, then 429
 
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
 @dataclass(frozen=True)
 class EmailSettings:
     smtp_url: str = ""  # empty: mail is written as .eml files to outbox_dir
     from_address: str = "StudySync <no-reply@studysync.invalid>"
-    public_url: str = "http://127.0.0.1:5000"  # the base of links in mail
+    public_url: str = DEFAULT_PUBLIC_URL  # the base of links in mail (and of invite links)
     outbox_dir: str = "var/outbox"  # relative paths are inside the checkout
     verify_hours: float = 48.0
     reset_minutes: float = 60.0
@@ -199,6 +205,13 @@ class EmailSettings:
             raise ValueError(f"public_url must be an http(s) URL, got {self.public_url!r}")
         if self.verify_hours <= 0 or self.reset_minutes <= 0:
             raise ValueError("verify_hours and reset_minutes must be positive")
+
+    def public_base(self) -> str | None:
+        """`public_url` without its trailing slash, or None while it is the default (then a
+        link shown in an answer is better built on the request's own origin)."""
+        if self.public_url.rstrip("/") == DEFAULT_PUBLIC_URL:
+            return None
+        return self.public_url.rstrip("/")
 
     def outbox_path(self) -> Path:
         path = Path(self.outbox_dir)

@@ -11,10 +11,11 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
-from api.accounts import Email, PrivateUserJson, signed_in_json, user_json
+from api.accounts import Email, PrivateUserJson, signed_in_json, tokens_json, user_json
 from api.addresses import client_address
 from api.routing import Routes, current_user, ok
 from api.schemas import CamelIn, GivenPassword, MessageOut, Password, Success
+from domain.account_records import SignedIn
 from domain.errors import DomainError
 from wiring.keys import ACCOUNTS, DELETION, USERS
 
@@ -144,10 +145,14 @@ async def forgot_password(request: web.Request, body: ForgotIn) -> web.Response:
     summary="Set a new password with the reset token; every earlier token is revoked",
 )
 async def reset_password(request: web.Request, body: ResetIn) -> web.Response:
-    signed_in = await request.app[ACCOUNTS].reset_password(
+    return ok(**signed_in_json(await _reset(request, body)))
+
+
+async def _reset(request: web.Request, body: ResetIn) -> SignedIn:
+    """Both reset routes (JSON and the mail's form): one rate limit, one service call."""
+    return await request.app[ACCOUNTS].reset_password(
         body.token, body.password, client_address(request)
     )
-    return ok(**signed_in_json(signed_in))
 
 
 @routes.post(
@@ -160,7 +165,7 @@ async def change_password(request: web.Request, body: ChangePasswordIn) -> web.R
     signed_in = await request.app[ACCOUNTS].change_password(
         current_user(request), body.current_password, body.new_password
     )
-    return ok(token=signed_in.token, refreshToken=signed_in.refresh_token)
+    return ok(**tokens_json(signed_in))
 
 
 @routes.post(
@@ -172,7 +177,7 @@ async def change_password(request: web.Request, body: ChangePasswordIn) -> web.R
 )
 async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
     signed_in = await request.app[USERS].refresh(body.refresh_token)
-    return ok(token=signed_in.token, refreshToken=signed_in.refresh_token)
+    return ok(**tokens_json(signed_in))
 
 
 @routes.delete(
@@ -257,15 +262,12 @@ async def reset_password_page(request: web.Request, query: VerifyQuery) -> web.R
     summary="The reset form's target (form-encoded token and password)",
 )
 async def reset_password_form(request: web.Request) -> web.Response:
-    form = await request.post()
-    token, password = form.get("token"), form.get("password")
     try:
+        form = await request.post()  # ValueError: a malformed form body (no boundary, …)
+        token, password = form.get("token"), form.get("password")
         if not isinstance(token, str) or not isinstance(password, str):
             raise ValueError("token and password are required")
-        parsed = ResetIn(token=token, password=password)
-        await request.app[ACCOUNTS].reset_password(
-            parsed.token, parsed.password, client_address(request)
-        )
+        await _reset(request, ResetIn(token=token, password=password))
     except (DomainError, ValueError):
         return _page(
             400,

@@ -210,12 +210,13 @@ def user_json(user: User, *, private: bool) -> dict[str, Any]:
     return body
 
 
+def tokens_json(signed_in: SignedIn) -> dict[str, Any]:
+    """The access and refresh token pair every sign-in, refresh and password change answers."""
+    return {"token": signed_in.token, "refreshToken": signed_in.refresh_token}
+
+
 def signed_in_json(signed_in: SignedIn) -> dict[str, Any]:
-    return {
-        "token": signed_in.token,
-        "refreshToken": signed_in.refresh_token,
-        "user": user_json(signed_in.user, private=True),
-    }
+    return tokens_json(signed_in) | {"user": user_json(signed_in.user, private=True)}
 
 
 async def create_account(request: web.Request, body: RegisterIn) -> SignedIn:

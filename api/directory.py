@@ -14,7 +14,7 @@ from api.schemas import MAX_ID, MAX_PAGE, CamelIn, CamelOut, SingleLine, Success
 from domain.errors import NotFound
 from domain.invites import DirectoryFilter, Invite
 from wire.times import iso
-from wiring.keys import INVITES
+from wiring.keys import INVITES, SETTINGS
 
 routes = Routes("groups", errors=(403, 404, 409, 410))
 
@@ -78,8 +78,11 @@ class AcceptOut(Success):
 
 
 def invite_url(request: web.Request, code: str) -> str:
-    """The browser client's landing page for the code (web/js/invites.js reads the fragment)."""
-    return f"{request.url.origin()}/#invite={code}"
+    """The browser client's landing page for the code (web/js/invites.js reads the fragment),
+    on `[email] public_url` when it is set: behind a proxy the request's origin is the internal
+    address, and the link is shared outside. With the default, the request's origin."""
+    base = request.app[SETTINGS].email.public_base() or str(request.url.origin())
+    return f"{base}/#invite={code}"
 
 
 def invite_json(request: web.Request, invite: Invite) -> dict[str, Any]:

@@ -29,7 +29,8 @@ log = logging.getLogger("studysync.api")
 
 
 class BodyReadTimeout(TimeoutError):
-    """The request body did not arrive within `[http] read_timeout` (api/http_protocol.py)."""
+    """The request body paused longer than `[http] read_timeout`, or took longer than
+    `[http] body_timeout` in all (api/http_protocol.py)."""
 
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -129,6 +130,15 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         if error.status < 400:
             raise
         return http_error_response(error)
-    except Exception:
+    except Exception as error:
+        if isinstance(error, ConnectionResetError) and _client_left(request):
+            log.info("the client left during %s %s", request.method, request.path)
+            return error_response(400, "bad_request", "The connection was closed")  # unread
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side")
+
+
+def _client_left(request: web.Request) -> bool:
+    """The client's own connection is gone (not, say, the database's): reading its body fails
+    with ConnectionResetError, which is no fault of the server's."""
+    return request.transport is None or request.transport.is_closing()

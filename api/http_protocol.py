@@ -7,8 +7,11 @@ holds the connection (and its memory) for as long as it likes. `ReadTimeoutHandl
 - headers: from the connection's first byte (or the first byte of the next keep-alive request)
   the request line and headers must be complete within `[http] read_timeout`, else the server
   answers 408 and closes;
-- body: once the headers are in, the body must be complete within `read_timeout`, else reading
-  it raises `BodyReadTimeout` (answered 408 by api/errors.py) and the connection is closed;
+- body: once the headers are in, the body may pause at most `read_timeout` between its bytes
+  (an inactivity deadline: a 10 MiB upload on a slow link keeps going while bytes arrive) and
+  must be complete within `[http] body_timeout` in all (so a body trickled a byte at a time is
+  still cut); else reading it raises `BodyReadTimeout` (answered 408 by api/errors.py) and the
+  connection is closed;
 - an upgraded connection (websocket) has no deadline: engine.io's ping/pong watches it.
 
 Protocol errors aiohttp answers itself (header too large, bad request line) get the JSON error
@@ -72,13 +75,24 @@ def _host(peer: Any) -> str:
 
 
 class ReadTimeoutHandler(RequestHandler):
-    __slots__ = ("_read_timeout", "_deadline", "_body")
+    __slots__ = (
+        "_read_timeout",
+        "_body_timeout",
+        "_deadline",
+        "_body",
+        "_body_began",
+        "_body_seen",
+    )
 
-    def __init__(self, manager: web.Server, *, read_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, manager: web.Server, *, read_timeout: float, body_timeout: float, **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._read_timeout = read_timeout
+        self._body_timeout = body_timeout
         self._deadline: asyncio.TimerHandle | None = None
         self._body: StreamReader | None = None  # the current request's body, still arriving
+        self._body_began = self._body_seen = 0.0  # loop times: headers complete, last body bytes
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -98,10 +112,13 @@ class ReadTimeoutHandler(RequestHandler):
             payload = self._messages[-1][1]
             if not payload.is_eof():
                 self._body = payload
+                self._body_began = self._body_seen = self._loop.time()
                 self._arm()
         elif self._body is not None:
             if self._body.is_eof():
                 self._disarm()
+            else:
+                self._body_seen = self._loop.time()  # _timed_out moves the deadline on
         elif self._deadline is None and not self._request_in_progress:
             self._arm()  # the first bytes of the next request on a keep-alive connection
 
@@ -115,8 +132,21 @@ class ReadTimeoutHandler(RequestHandler):
             self._deadline = None
         self._body = None
 
+    def _body_deadline(self) -> float:
+        """`read_timeout` after the body's last bytes, never later than `body_timeout` after
+        its headers. Checked when the timer fires (not re-armed for every chunk)."""
+        quiet = self._body_seen + self._read_timeout
+        return min(quiet, self._body_began + self._body_timeout)
+
     def _timed_out(self) -> None:
         self._deadline = None
+        if self._body is not None and not self._body.is_eof():
+            if self._reading_paused:  # the handler is behind (flow control), not the client
+                self._body_seen = self._loop.time()
+            deadline = self._body_deadline()
+            if deadline > self._loop.time():  # bytes came meanwhile: wait on
+                self._deadline = self._loop.call_at(deadline, self._timed_out)
+                return
         body, self._body = self._body, None
         if body is not None and not body.is_eof():
             body.set_exception(BodyReadTimeout())  # the handler's read raises → 408
@@ -158,20 +188,28 @@ class ReadTimeoutHandler(RequestHandler):
 class GuardedServer(web.Server):
     """aiohttp's protocol factory, making `ReadTimeoutHandler`s."""
 
-    def __init__(self, *args: Any, read_timeout: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, read_timeout: float, body_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.read_timeout = read_timeout
+        self.body_timeout = body_timeout
 
     def __call__(self) -> RequestHandler:
         return ReadTimeoutHandler(
-            self, loop=self._loop, read_timeout=self.read_timeout, **self._kwargs
+            self,
+            loop=self._loop,
+            read_timeout=self.read_timeout,
+            body_timeout=self.body_timeout,
+            **self._kwargs,
         )
 
 
 class GuardedAppRunner(web.AppRunner):
-    def __init__(self, app: web.Application, *, read_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, app: web.Application, *, read_timeout: float, body_timeout: float, **kwargs: Any
+    ) -> None:
         super().__init__(app, **kwargs)
         self.read_timeout = read_timeout
+        self.body_timeout = body_timeout
 
     async def _make_server(self) -> web.Server:
         plain = await super()._make_server()  # starts the app, collects aiohttp's options
@@ -181,6 +219,7 @@ class GuardedAppRunner(web.AppRunner):
             handler_cancellation=plain.handler_cancellation,
             loop=asyncio.get_running_loop(),
             read_timeout=self.read_timeout,
+            body_timeout=self.body_timeout,
             **plain._kwargs,
         )
 
@@ -200,6 +239,7 @@ def run_app(
     host: str,
     port: int,
     read_timeout: float,
+    body_timeout: float,
     reuse_port: bool | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
 ) -> None:
@@ -209,6 +249,7 @@ def run_app(
     runner = GuardedAppRunner(
         app,
         read_timeout=read_timeout,
+        body_timeout=body_timeout,
         handle_signals=True,
         access_log=None,
         keepalive_timeout=KEEPALIVE_SECONDS,

@@ -14,6 +14,7 @@ from api.errors import CODE_BY_STATUS
 from api.openapi_examples import EXAMPLES, error_example
 from api.routing import ENDPOINTS, Endpoint, Routes, json_response
 from api.schemas import ErrorOut
+from domain.errors import EmailUnverified
 from settings import project_version
 
 routes = Routes("operations")
@@ -34,6 +35,7 @@ _PARAM = re.compile(r"\{(\w+)\}")
 # Statuses every request of a kind can meet, whatever the route does.
 _BODY_ERRORS = (400, 413, 415, 422)
 _ALWAYS = (503,)  # the database is unreachable
+UNVERIFIED = EmailUnverified.code
 
 
 def _schema_of(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
@@ -83,14 +85,7 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         else {"description": "Success, no content"}
     }
     for status in sorted(_error_statuses(endpoint)):
-        error = {
-            "schema": {"$ref": "#/components/schemas/ErrorOut"},
-            "example": error_example(status),
-        }
-        responses[str(status)] = {
-            "description": CODE_BY_STATUS[status],
-            "content": {"application/json": error},
-        }
+        responses[str(status)] = _error_response(endpoint, status)
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
@@ -100,7 +95,9 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         "parameters": parameters,
         "responses": responses,
     }
-    if endpoint.body is not None:
+    if endpoint.request_body is not None:
+        operation["requestBody"] = endpoint.request_body
+    elif endpoint.body is not None:
         operation["requestBody"] = {
             "required": False,
             "content": {
@@ -112,11 +109,30 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
     return operation
 
 
+def _error_response(endpoint: Endpoint, status: int) -> dict[str, Any]:
+    code = description = CODE_BY_STATUS[status]
+    if status == 403 and endpoint.verified_email:
+        unverified = f"{UNVERIFIED} (the caller's email is not verified and [accounts] "
+        unverified += "require_verified_email is on)"
+        if 403 in endpoint.errors:  # the route refuses for reasons of its own too
+            description = f"{code}, or {unverified}"
+        else:
+            code, description = UNVERIFIED, unverified
+    error = {
+        "schema": {"$ref": "#/components/schemas/ErrorOut"},
+        "example": error_example(status, code),
+    }
+    return {"description": description, "content": {"application/json": error}}
+
+
 def _error_statuses(endpoint: Endpoint) -> set[int]:
-    """What the routing layer answers (auth, path ids, query, body) plus the route's own."""
+    """What the routing layer answers (auth, verified email, path ids, query, body) plus the
+    route's own."""
     statuses = {*_ALWAYS, *endpoint.errors}
     if endpoint.auth:
         statuses.add(401)
+    if endpoint.verified_email:
+        statuses.add(403)
     if _PARAM.search(endpoint.path):
         statuses |= {404, 422}
     if endpoint.query is not None:

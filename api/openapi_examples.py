@@ -81,7 +81,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
 }
 
 
-def error_example(status: int) -> dict[str, Any]:
-    code = CODE_BY_STATUS[status]
+def error_example(status: int, code: str | None = None) -> dict[str, Any]:
+    code = code or CODE_BY_STATUS[status]
     message = f"What went wrong, for a person to read ({code})"
     return {"success": False, "error": {"code": code, "message": message}, "message": message}

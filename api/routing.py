@@ -40,6 +40,9 @@ class Endpoint:
     status: int = 200
     errors: tuple[int, ...] = field(default_factory=tuple)  # domain errors it can answer
     media_type: str = "application/json"
+    verified_email: bool = False  # 403 email_unverified when [accounts] require_verified_email
+    # An OpenAPI requestBody object, for a route that reads no JSON `body` model (an upload).
+    request_body: dict[str, Any] | None = None
 
 
 # Every route installed on the app, for the OpenAPI document (the app starts it empty).
@@ -69,6 +72,7 @@ class Routes:
         status: int = 200,
         errors: tuple[int, ...] | None = None,
         media_type: str = "application/json",
+        request_body: dict[str, Any] | None = None,
     ) -> Callable[[RouteHandler], RouteHandler]:
         def register(handler: RouteHandler) -> RouteHandler:
             body, query = _request_models(handler)
@@ -88,6 +92,8 @@ class Routes:
                     status,
                     self.errors if errors is None else errors,
                     media_type,
+                    self.verified_email and auth,
+                    request_body,
                 )
             )
             return handler

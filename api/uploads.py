@@ -10,6 +10,7 @@ request.post(), which this route does not call.
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from api.responses import UploadOut
 from api.routing import Routes, current_user, ok
@@ -36,6 +37,31 @@ class UploadAnswer(Success):
     upload: UploadOut
 
 
+# The OpenAPI requestBody: the route reads its multipart body itself (no JSON model).
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [FILE_PART],
+                "properties": {
+                    FILE_PART: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The image: PNG, JPEG, GIF or WebP (recognised by its "
+                        "bytes), at most [uploads] max_bytes",
+                    }
+                },
+            },
+            "encoding": {
+                FILE_PART: {"contentType": "image/png, image/jpeg, image/gif, image/webp"}
+            },
+        }
+    },
+}
+
+
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"An upload is at most {limit} bytes", {"file": f"more than {limit} bytes"}
@@ -46,6 +72,7 @@ def _too_large(limit: int) -> PayloadTooLarge:
     "/api/uploads",
     response=UploadAnswer,
     status=201,
+    request_body=UPLOAD_BODY,
     summary="Upload an image (multipart/form-data, one part `file`: PNG, JPEG, GIF or WebP)",
 )
 async def create_upload(request: web.Request) -> web.Response:
@@ -71,7 +98,8 @@ async def read_file_part(request: web.Request, limit: int) -> bytes:
     try:
         reader = await request.multipart()
         return await _file_from(reader, limit)
-    except (ValueError, AssertionError, RuntimeError) as error:  # malformed multipart
+    # malformed multipart: aiohttp raises these, and HttpProcessingError for a bad part header
+    except (ValueError, AssertionError, RuntimeError, HttpProcessingError) as error:
         raise InvalidInput(
             "The multipart body is malformed", {"body": str(error)[:200] or "malformed"}
         ) from None

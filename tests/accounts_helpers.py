@@ -28,17 +28,14 @@ def code_of(message: EmailMessage) -> str:
     return match.group(1)
 
 
-class Outbox:
-    """The .eml files the outbox mailer writes (the embedded default)."""
+class Mailbox:
+    """What both mail sinks answer: the mails to an address by a word of their subject, and
+    the code of the newest one. A sink says where it reads (`place`) and lists its `mails()`."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    place = "the mailbox"
 
     def mails(self) -> list[EmailMessage]:
-        if not self.directory.exists():
-            return []
-        files = sorted(self.directory.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
-        return [parse_mail(path.read_bytes()) for path in files]
+        raise NotImplementedError
 
     def matching(self, to: str, subject_word: str) -> list[EmailMessage]:
         return [
@@ -48,37 +45,38 @@ class Outbox:
         ]
 
     async def token_for(self, to: str, subject_word: str, timeout: float = 10.0) -> str:
-        """The code of the newest matching mail, waiting for the queue to write it."""
+        """The code of the newest matching mail, waiting for the queue to deliver it."""
         deadline = time.monotonic() + timeout
         while True:
             found = self.matching(to, subject_word)
             if found:
                 return code_of(found[-1])
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {subject_word!r} mail to {to} in {self.directory}")
+                raise AssertionError(f"no {subject_word!r} mail to {to} {self.place}")
             await asyncio.sleep(0.05)
 
 
-class SmtpInbox:
+class Outbox(Mailbox):
+    """The .eml files the outbox mailer writes (the embedded default)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.place = f"in {directory}"
+
+    def mails(self) -> list[EmailMessage]:
+        if not self.directory.exists():
+            return []
+        files = sorted(self.directory.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+        return [parse_mail(path.read_bytes()) for path in files]
+
+
+class SmtpInbox(Mailbox):
     """Mails an aiosmtpd handler (tests.adapters.smtp_server.Inbox) received."""
+
+    place = "over SMTP"
 
     def __init__(self, inbox: Any) -> None:
         self.inbox = inbox
 
-    def matching(self, to: str, subject_word: str) -> list[EmailMessage]:
-        messages = [parse_mail(envelope.content) for envelope in self.inbox.received]
-        return [
-            message
-            for message in messages
-            if message["To"] == to and subject_word.lower() in str(message["Subject"]).lower()
-        ]
-
-    async def token_for(self, to: str, subject_word: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.matching(to, subject_word)
-            if found:
-                return code_of(found[-1])
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {subject_word!r} mail to {to} over SMTP")
-            await asyncio.sleep(0.05)
+    def mails(self) -> list[EmailMessage]:
+        return [parse_mail(envelope.content) for envelope in self.inbox.received]

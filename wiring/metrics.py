@@ -6,8 +6,11 @@ objects that hold the numbers."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,10 +24,12 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from domain.matching import MatchingService
-from domain.matching_records import Recommendations, SearchHit
 
 MAIL_RESULTS = ("sent", "failed", "dropped")  # adapters/mail_queue.py's results
 PUSH_RESULTS = ("sent", "gone", "retry", "failed", "dropped")  # the push dispatcher's
+S = TypeVar("S")
+P = ParamSpec("P")
+R = TypeVar("R")
 DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -108,29 +113,41 @@ class _DeliveriesCollector(Collector):
         )
 
 
+def timed(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, R]],
+    label: Callable[[inspect.BoundArguments], str],
+    histogram_of: Callable[[S], Histogram],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
+    """`method` itself, its every argument forwarded untouched, its time observed in
+    `histogram_of(self)` under `label(the call's arguments, defaults applied)`. Forwarding (not
+    restating the signature) is what keeps an override in step with the method it times."""
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    async def observed(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        call = signature.bind(self, *args, **kwargs)
+        call.apply_defaults()
+        kind = label(call)
+        started = time.perf_counter()
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            histogram_of(self).labels(kind).observe(time.perf_counter() - started)
+
+    return observed
+
+
+def _histogram(service: MatchingService) -> Histogram:
+    assert isinstance(service, TimedMatching)  # the only class these wrappers are installed on
+    return service.histogram
+
+
 class TimedMatching(MatchingService):
     """The matching service with its queries observed in `studysync_matching_seconds{kind}`."""
 
     histogram: Histogram
 
-    async def recommend(self, user_id: int, kind: str, limit: int) -> Recommendations:
-        started = time.perf_counter()
-        try:
-            return await super().recommend(user_id, kind, limit)
-        finally:
-            self.histogram.labels(kind).observe(time.perf_counter() - started)
-
-    async def search(
-        self,
-        user_id: int,
-        query: str,
-        limit: int,
-        subjects: Sequence[str] = (),
-        *,
-        people_only: bool = False,
-    ) -> list[SearchHit]:
-        started = time.perf_counter()
-        try:
-            return await super().search(user_id, query, limit, subjects, people_only=people_only)
-        finally:
-            self.histogram.labels("search").observe(time.perf_counter() - started)
+    recommend = timed(
+        MatchingService.recommend, lambda call: str(call.arguments["kind"]), _histogram
+    )
+    search = timed(MatchingService.search, lambda call: "search", _histogram)

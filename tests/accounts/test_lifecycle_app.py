@@ -5,6 +5,7 @@ or a deletion, and forgot's timing for known and unknown addresses."""
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 import time
 from dataclasses import replace
@@ -68,6 +69,21 @@ async def test_tokens_expire_by_the_clock(make_client: Any, tmp_path: Path) -> N
     assert "expired" in body["message"]
 
 
+async def _documented_gates_answer_email_unverified(client: Any, headers: dict[str, str]) -> None:
+    """Every operation /api/openapi.json documents with 403 email_unverified answers it."""
+    document = await (await client.get("/api/openapi.json")).json()
+    gated = [
+        (method, re.sub(r"\{\w+\}", "1", path))
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "email_unverified" in operation["responses"].get("403", {}).get("description", "")
+    ]
+    assert ("post", "/api/recommend") in gated and len(gated) > 20
+    for method, path in gated:
+        answer = await client.request(method.upper(), path, json={}, headers=headers)
+        await expect_error(answer, 403, "email_unverified")
+
+
 async def test_require_verified_email_gates_groups_chat_matching_and_sockets(
     make_client: Any, tmp_path: Path
 ) -> None:
@@ -92,6 +108,8 @@ async def test_require_verified_email_gates_groups_chat_matching_and_sockets(
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sock.connect(base_url(client), account["token"])
     assert sock.refusals[0]["data"]["code"] == "email_unverified"
+
+    await _documented_gates_answer_email_unverified(client, headers)
 
     token = await outbox.token_for(account["user"]["email"], "Verify")
     assert (await client.post("/api/auth/verify-email", json={"token": token})).status == 200
@@ -176,5 +194,9 @@ async def test_the_reset_mail_link_serves_a_form_that_resets(
     assert done.status == 200 and "Password changed" in await done.text()
     again = await client.post("/reset-password", data={"token": token, "password": "new and long"})
     assert again.status == 400  # single use
+    malformed = await client.post(
+        "/reset-password", data=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert malformed.status == 400 and "not changed" in await malformed.text()  # no boundary
     login = await client.post("/api/auth/login", json={"email": email, "password": "new and long"})
     assert login.status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import update
 from storage.engine import create_engine
 from storage.tables import group_invites
 from tests.api.test_groups import create_group
+from tests.conftest import settings_for
 from tests.helpers import expect_error, register
 
 
@@ -76,7 +78,7 @@ async def test_invite_lifecycle_in_an_approval_group(client) -> None:
     created = await invite(client, leader, gid, maxUses=2, expiresHours=2)
     code = created["code"]
     assert len(code) >= 32 and created["uses"] == 0 and created["maxUses"] == 2
-    assert created["url"].endswith(f"/#invite={code}")
+    assert created["url"] == f"{client.make_url('/')}#invite={code}"  # the request's origin
     expires = datetime.fromisoformat(created["expiresAt"].replace("Z", "+00:00"))
     assert timedelta(hours=1, minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=2)
     card = await (await client.get(f"/api/invites/{code}", headers=guest["headers"])).json()
@@ -218,3 +220,20 @@ async def test_codes_are_unique_and_random(client) -> None:
     gid = (await create_group(client, leader))["id"]
     codes = {(await invite(client, leader, gid))["code"] for _ in range(20)}
     assert len(codes) == 20 and all(len(code) == 32 for code in codes)
+
+
+async def test_invite_links_use_the_public_url_when_it_is_set(make_client) -> None:
+    """Behind a proxy the request arrives for the internal address (its Host); the link is
+    shared outside, so it is built on `[email] public_url` (the default: the request's origin)."""
+    email = replace(
+        settings_for("sqlite+aiosqlite:///:memory:").email, public_url="https://study.example.edu/"
+    )
+    client = await make_client(email=email)
+    leader = await register(client)
+    gid = (await create_group(client, leader))["id"]
+    internal = leader["headers"] | {"Host": "10.0.0.5:5000"}
+    response = await client.post(f"/api/groups/{gid}/invites", json={}, headers=internal)
+    created = (await response.json())["invite"]
+    assert created["url"] == f"https://study.example.edu/#invite={created['code']}"
+    listed = await client.get(f"/api/groups/{gid}/invites", headers=internal)
+    assert [item["url"] for item in (await listed.json())["invites"]] == [created["url"]]

@@ -266,6 +266,10 @@ MALFORMED = {
                b"--xyz\r\nContent-Type: multipart/mixed; boundary=in\r\n\r\n"
                b"--in\r\n\r\nabc\r\n--in--\r\n--xyz--\r\n"),
     "garbage": ("multipart/form-data; boundary=xyz", b"\x00\xff" * 100),
+    # a control character in a part header (found by tests/security/test_openapi_fuzz.py)
+    "bad part header": ("multipart/form-data; boundary=xyz",
+                        b'--xyz\r\nContent-Disposition: form-data; name="\x02"\r\n\r\n'
+                        b"abc\r\n--xyz--\r\n"),
 }
 
 

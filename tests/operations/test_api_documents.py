@@ -107,3 +107,28 @@ async def test_asyncapi_client_payloads_are_the_namespace_models(client: Any) ->
     send = document["components"]["messages"]["message_send"]["payload"]
     assert {"groupId", "content", "clientId"} <= set(send["properties"])
     assert send["required"] == ["groupId"] and send["additionalProperties"] is False
+
+
+async def test_openapi_documents_email_unverified_and_the_upload_body(client: Any) -> None:
+    """Every route of a `verified_email` table answers 403 `email_unverified` (matching's only
+    403, so its example); POST /api/uploads takes multipart/form-data with a binary `file`."""
+    from api import chat, groups, matching
+
+    document = await fetch_json(client, "/api/openapi.json")
+    for table in (matching.routes, chat.routes, groups.routes):
+        for endpoint in table.endpoints:
+            forbidden = document["paths"][endpoint.path][endpoint.method.lower()]["responses"]
+            assert "email_unverified" in forbidden["403"]["description"], endpoint.path
+    for endpoint in matching.routes.endpoints:
+        operation = document["paths"][endpoint.path][endpoint.method.lower()]
+        example = operation["responses"]["403"]["content"]["application/json"]["example"]
+        assert example["error"]["code"] == "email_unverified", endpoint.path
+    upload = document["paths"]["/api/uploads"]["post"]["requestBody"]
+    assert upload["required"] is True
+    multipart = upload["content"]["multipart/form-data"]["schema"]
+    assert multipart["required"] == ["file"]
+    assert multipart["properties"]["file"] == {
+        **multipart["properties"]["file"],
+        "type": "string",
+        "format": "binary",
+    }

@@ -60,6 +60,17 @@ async def scrape(http: aiohttp.ClientSession, base: str) -> dict[str, Any]:
     return {family.name: family for family in text_string_to_metric_families(text)}
 
 
+async def search_kinds(api: Api, base: str, seeker: dict[str, Any]) -> dict[str, set[str]]:
+    """The kinds of card each search route finds for `seeker` (TimedMatching forwards)."""
+    kinds = {}
+    for path in ("/api/search", "/api/search/people"):
+        body = {"query": "Physics study group", "limit": 10}
+        status, found = await api.call("POST", f"{base}{path}", seeker["token"], body)
+        assert status == 200, found
+        kinds[path] = {card["kind"] for card in found["results"]}
+    return kinds
+
+
 async def test_every_contract_family_counts_real_socket_traffic(server: str) -> None:
     base = server
     async with aiohttp.ClientSession() as http:
@@ -77,6 +88,9 @@ async def test_every_contract_family_counts_real_socket_traffic(server: str) -> 
             "POST", f"{base}/api/recommend", leader["token"], {"kind": "groups"}
         )
         assert status == 200
+        kinds = await search_kinds(api, base, await api.register(base))
+        assert kinds["/api/search"] >= {"group", "user"}
+        assert kinds["/api/search/people"] == {"user"}  # people_only reached the service
         await asyncio.sleep(0.2)
 
         families = await scrape(http, base)
@@ -95,14 +109,15 @@ async def test_every_contract_family_counts_real_socket_traffic(server: str) -> 
         assert value(families, "studysync_deliveries_total") >= 2 * SENDS
         assert value(families, "studysync_db_seconds_count") >= SENDS
         assert value(families, "studysync_matching_seconds_count", kind="groups") == 1
+        assert value(families, "studysync_matching_seconds_count", kind="search") == 2
         assert value(families, "studysync_embed_queue") >= 0
         assert value(families, "studysync_push_sent_total", result="failed") == 0
         for _ in range(50):  # each registration queues a verification mail (to the outbox)
             mails = value(await scrape(http, base), "studysync_mail_sent_total", result="sent")
-            if mails == 2:
+            if mails == 3:  # leader, member, seeker
                 break
             await asyncio.sleep(0.1)
-        assert mails == 2
+        assert mails == 3
         routes = {s.labels["route"] for s in families["studysync_http_request_seconds"].samples}
         assert not [route for route in routes if route.startswith("/socket.io")]
 

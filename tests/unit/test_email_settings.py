@@ -28,7 +28,9 @@ def test_file_then_environment(tmp_path: Path) -> None:
     )
     email = load_settings(path, environ={}).email
     assert (email.from_address, email.smtp_url, email.verify_hours) == (
-        "Us <a@b.edu>", "smtp://127.0.0.1:1025", 2.0
+        "Us <a@b.edu>",
+        "smtp://127.0.0.1:1025",
+        2.0,
     )
     env = {
         "SMTP_URL": "smtps://u:p@mail.example.com:465",
@@ -48,10 +50,20 @@ def test_file_then_environment(tmp_path: Path) -> None:
         'smtp_url = "smtp://"',
         'public_url = "ftp://x"',
         "reset_minutes = 0",
-        "verify_hours = \"long\"",
+        'verify_hours = "long"',
         'unknown = "x"',
     ],
 )
 def test_bad_values_stop_the_start(tmp_path: Path, line: str) -> None:
     with pytest.raises(ConfigError):
         load_settings(_config(tmp_path, f"[email]\n{line}\n"), environ={})
+
+
+def test_public_base_is_none_while_public_url_is_the_default() -> None:
+    from settings import DEFAULT_PUBLIC_URL, EmailSettings
+
+    assert EmailSettings().public_base() is None
+    assert EmailSettings(public_url=DEFAULT_PUBLIC_URL + "/").public_base() is None
+    assert (
+        EmailSettings(public_url="https://a.example.edu/").public_base() == "https://a.example.edu"
+    )
