@@ -16,7 +16,7 @@ from domain.invites import DirectoryFilter, Invite
 from wire.times import iso
 from wiring.keys import INVITES, SETTINGS
 
-routes = Routes("groups", errors=(403, 404, 409, 410))
+routes = Routes("groups", errors=(403, 404, 409, 410), verified_email=True)
 
 _CODE = "{code}"
 # secrets.token_urlsafe output: letters, digits, '-' and '_'.

@@ -14,7 +14,7 @@ from wire.chat import message_payload
 from wire.search import highlight
 from wiring.keys import SEARCH
 
-routes = Routes("chat", errors=(403, 404, 429))
+routes = Routes("chat", errors=(403, 404, 429), verified_email=True)
 
 MAX_QUERY_CHARS = 200
 

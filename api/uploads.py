@@ -19,7 +19,7 @@ from domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
 from wire.uploads import upload_payload
 from wiring.keys import UPLOADS
 
-routes = Routes("uploads", errors=(409, 413, 415, 422))
+routes = Routes("uploads", errors=(409, 413, 415, 422), verified_email=True)
 
 FILE_PART = "file"
 CHUNK_BYTES = 64 * 1024

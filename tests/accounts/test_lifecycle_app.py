@@ -79,6 +79,13 @@ async def _documented_gates_answer_email_unverified(client: Any, headers: dict[s
         if "email_unverified" in operation["responses"].get("403", {}).get("description", "")
     ]
     assert ("post", "/api/recommend") in gated and len(gated) > 20
+    # the chat features of the second release are chat and group routes too (api.md)
+    for gated_too in [
+        ("get", "/api/chat/search"),
+        ("post", "/api/uploads"),
+        ("get", "/api/groups"),
+    ]:
+        assert gated_too in gated, gated_too
     for method, path in gated:
         answer = await client.request(method.upper(), path, json={}, headers=headers)
         await expect_error(answer, 403, "email_unverified")
