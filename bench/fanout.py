@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -583,6 +584,38 @@ class Node(Bare):
 # ---- driver ---------------------------------------------------------------------------------
 
 
+def start_py_spy(
+    args: argparse.Namespace, target: Target, scenario: Scenario, phase: str, workers: list[int]
+) -> list[subprocess.Popen[bytes]]:
+    """--py-spy: sample each of (a)'s workers during the saturation phase (collapsed stacks,
+    bench/results/py-spy-<scenario>-w<i>.txt; summarize with bench/profile_table.py)."""
+    if not args.py_spy or phase != "saturate" or target.key != "ours":
+        return []
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                args.py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(args.duration)),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(out / f"py-spy-{scenario.name}-w{i}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        for i, pid in enumerate(workers)
+    ]
+
+
 def server_cpu(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -620,7 +653,10 @@ async def run_scenario(target: Target, scenario: Scenario, args: argparse.Namesp
                 pids, workers = target.pids(), target.worker_pids()
                 cpu0, t0 = server_cpu(pids), time.monotonic()
                 per0, pubsub0 = [server_cpu([w]) for w in workers], await target.pubsub_seconds()
+                spies = start_py_spy(args, target, scenario, phase, workers)
                 result[phase] = await runner()
+                for spy in spies:
+                    spy.wait()
                 used = server_cpu(pids) - cpu0
                 per = [server_cpu([w]) - c for w, c in zip(workers, per0, strict=True)]
                 result[phase]["worker_cpu_s"] = per
@@ -777,6 +813,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--idle-workers", type=int, default=0, help="with --ours-workers: workers with no client"
+    )
+    parser.add_argument(
+        "--py-spy", help="path of py-spy: sample (a)'s workers in each saturation phase"
     )
     args = parser.parse_args()
     if args.duration is None:
