@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,6 +35,23 @@ _AUTHOR_QUERY = (
         )
     )
     .where(group_members.c.group_id == bindparam("g"), group_members.c.user_id == bindparam("u"))
+)
+# The same, for a batch of sends: one query for every (group, user) pair of the batch.
+_AUTHORS_QUERY = (
+    select(
+        group_members.c.group_id,
+        group_members.c.user_id,
+        users.c.name,
+        group_members.c.role,
+        group_members.c.status,
+        group_mutes.c.until,
+    )
+    .select_from(_AUTHOR_QUERY.get_final_froms()[0])
+    .where(
+        tuple_(group_members.c.group_id, group_members.c.user_id).in_(
+            bindparam("keys", expanding=True)
+        )
+    )
 )
 _INSERT_MESSAGE = insert(messages)
 _INSERT_MESSAGE_IF_NEW = {
@@ -128,6 +145,17 @@ class SqlChatRepository:
         """The sender's name and membership of the group, in one query (None: not a member)."""
         row = (await self._db.execute(_AUTHOR_QUERY, {"g": group_id, "u": user_id})).first()
         return None if row is None else Author(row.name, row.role, row.status, row.until)
+
+    async def authors(self, keys: Collection[tuple[int, int]]) -> dict[tuple[int, int], Author]:
+        """`author` for many (group, user) pairs in one query (domain/send_batch.py); a pair
+        that is no membership is missing from the answer."""
+        if not keys:
+            return {}
+        rows = await self._db.execute(_AUTHORS_QUERY, {"keys": sorted(keys)})
+        return {
+            (row.group_id, row.user_id): Author(row.name, row.role, row.status, row.until)
+            for row in rows
+        }
 
     async def add(
         self,
