@@ -289,11 +289,14 @@ class Ours(Target):
     label = "(a) ours: server.py serve --workers 2 (auth + MariaDB + broadcast)"
     key = "ours"
 
-    def __init__(self, work: Path, root: Path = ROOT) -> None:
+    def __init__(self, work: Path, root: Path = ROOT, key: str = "ours") -> None:
         self.work = work
         self.root = root
-        self.db_name = f"studysync_bench_{RUN_ID}"
-        self.prefix = f"studysync-bench-{RUN_ID}-ours"
+        self.key = key
+        if key == "before":
+            self.label = f"(a0) ours before: {root} (server.py serve --workers 2)"
+        self.db_name = f"studysync_bench_{RUN_ID}_{key}"
+        self.prefix = f"studysync-bench-{RUN_ID}-{key}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: Proc | None = None
@@ -588,8 +591,8 @@ def start_py_spy(
     args: argparse.Namespace, target: Target, scenario: Scenario, phase: str, workers: list[int]
 ) -> list[subprocess.Popen[bytes]]:
     """--py-spy: sample each of (a)'s workers during the saturation phase (collapsed stacks,
-    bench/results/py-spy-<scenario>-w<i>.txt; summarize with bench/profile_table.py)."""
-    if not args.py_spy or phase != "saturate" or target.key != "ours":
+    bench/results/py-spy-<server>-<scenario>-w<i>.txt; summarize with bench/profile_table.py)."""
+    if not args.py_spy or phase != "saturate" or target.key not in ("ours", "before"):
         return []
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -608,7 +611,7 @@ def start_py_spy(
                 "raw",
                 "--nonblocking",
                 "--output",
-                str(out / f"py-spy-{scenario.name}-w{i}.txt"),
+                str(out / f"py-spy-{target.key}-{scenario.name}-w{i}.txt"),
             ],
             stdout=subprocess.DEVNULL,
         )
@@ -711,13 +714,16 @@ def _figures(values: list[float]) -> str:
     return " / ".join(f"{v:.2f}" for v in values)
 
 
+_LETTER = {"before": "a0", "bare": "b", "node": "c"}
+
+
 def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario]) -> None:
     print("\nratios (saturation throughput and CPU efficiency; fixed-rate p99):")
     for scenario in scenarios:
         ours = results.get("ours", {}).get(scenario.name)
         if ours is None:
             continue
-        for other in ("bare", "node"):
+        for other in ("before", "bare", "node"):
             theirs = results.get(other, {}).get(scenario.name)
             if theirs is None:
                 continue
@@ -727,7 +733,7 @@ def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario])
                 / ours["saturate"]["server_cpu_us_per_delivery"]
             )
             print(
-                f"  {scenario.name}: (a)/({'b' if other == 'bare' else 'c'}) throughput "
+                f"  {scenario.name}: (a)/({_LETTER[other]}) throughput "
                 f"{ratio:.2f}x, deliveries per CPU second {cost:.2f}x   p99 at "
                 f"{ours['fixed']['delivered_per_s']:.0f}/s: ours "
                 f"{ours['fixed']['p99_ms']:.1f} ms vs {theirs['fixed']['p99_ms']:.1f} ms"
@@ -760,6 +766,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
                 ours.rest_cap = SMOKE_REST_CAP
             ours.single_channel = args.single_channel
             targets.append(ours)
+        if "before" in wanted:  # the same (a) from another checkout, in the same run
+            targets.append(Ours(work, Path(args.before_root), key="before"))
         if "bare" in wanted:
             targets.append(Bare(work, args.bare_args.split()))
         if "node" in wanted:
@@ -792,7 +800,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, ~20 s")
-    parser.add_argument("--servers", default="ours,bare,node", help="comma list: ours,bare,node")
+    parser.add_argument(
+        "--servers", default="ours,bare,node", help="comma list: ours,before,bare,node"
+    )
+    parser.add_argument("--before-root", help="checkout that 'before' in --servers runs")
     parser.add_argument("--duration", type=float, help="seconds per phase (8; smoke 1)")
     parser.add_argument(
         "--target", type=float, default=1000.0, help="deliveries/s of the fixed-rate phase"
