@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,10 +47,11 @@ _AUTHORS_QUERY = (
         group_mutes.c.until,
     )
     .select_from(_AUTHOR_QUERY.get_final_froms()[0])
+    # Groups × users, filtered to the wanted pairs after: plain IN lists use the unique
+    # (group, user) index on every backend, a row-value IN may not.
     .where(
-        tuple_(group_members.c.group_id, group_members.c.user_id).in_(
-            bindparam("keys", expanding=True)
-        )
+        group_members.c.group_id.in_(bindparam("groups", expanding=True)),
+        group_members.c.user_id.in_(bindparam("users", expanding=True)),
     )
 )
 _INSERT_MESSAGE = insert(messages)
@@ -151,10 +152,12 @@ class SqlChatRepository:
         that is no membership is missing from the answer."""
         if not keys:
             return {}
-        rows = await self._db.execute(_AUTHORS_QUERY, {"keys": sorted(keys)})
+        groups, users_ = sorted({g for g, _ in keys}), sorted({u for _, u in keys})
+        rows = await self._db.execute(_AUTHORS_QUERY, {"groups": groups, "users": users_})
         return {
             (row.group_id, row.user_id): Author(row.name, row.role, row.status, row.until)
             for row in rows
+            if (row.group_id, row.user_id) in keys
         }
 
     async def add(
