@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from domain.reconnect import BACKOFF_START_SECONDS, Reconnect
 from domain.throttle import MemoryWindowCounter, Reservation
@@ -103,11 +103,10 @@ class RedisWindowCounter:
         while self._queued:
             batch, self._queued = self._queued[:MAX_PIPELINE], self._queued[MAX_PIPELINE:]
             try:
-                pipe = self._redis.pipeline(transaction=False)
-                for keys, args, _done in batch:
-                    await self._reserve(keys=keys, args=args, client=pipe)
-                self.pipelines += 1
-                results: list[Any] = await pipe.execute(raise_on_error=False)
+                results = await self._pipelined(batch)
+                if any(isinstance(result, NoScriptError) for result in results):
+                    self._reserve.sha = await self._redis.script_load(_RESERVE)  # a new Redis
+                    results = await self._pipelined(batch)
             except (RedisError, OSError) as error:
                 results = [error] * len(batch)
             for (_keys, _args, done), result in zip(batch, results, strict=True):
@@ -117,6 +116,15 @@ class RedisWindowCounter:
                     done.set_exception(result)
                 else:
                     done.set_result(result)
+
+    async def _pipelined(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
+        # EVALSHA by hand: a pipeline given the Script object asks SCRIPT EXISTS first, one
+        # more round trip on every burst.
+        pipe = self._redis.pipeline(transaction=False)
+        for keys, args, _done in batch:
+            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
+        self.pipelines += 1
+        return list(await pipe.execute(raise_on_error=False))
 
     async def release(self, key: str, slot: str) -> None:
         if slot.startswith(_LOCAL):
