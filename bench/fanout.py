@@ -100,6 +100,14 @@ class PhaseStats:
     error_codes: dict[str, int] = field(default_factory=dict)
     first_send: float = 0.0
     last_receipt: float = 0.0
+    receipts: dict[str, tuple[float, float]] = field(default_factory=dict)  # first, last
+    first_latencies: list[float] = field(default_factory=list)  # send → its first receipt
+
+    def spread_ms(self) -> float:
+        """Median time from a send's first receipt to its last: in a big room, how long the
+        one client process takes to read one broadcast's frames (or the server to write them)."""
+        spreads = sorted(last - first for first, last in self.receipts.values())
+        return percentile(spreads, 0.50) * 1000
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -122,6 +130,8 @@ class PhaseStats:
             "max_ms": (lat[-1] if lat else float("nan")) * 1000,
             "ack_p50_ms": percentile(acks, 0.50) * 1000,
             "ack_p99_ms": percentile(acks, 0.99) * 1000,
+            "spread_p50_ms": self.spread_ms(),
+            "first_p99_ms": percentile(sorted(self.first_latencies), 0.99) * 1000,
         }
 
 
@@ -152,6 +162,9 @@ class Bench:
             stats.latencies.append(now - float(sent))
             stats.received[key] = stats.received.get(key, 0) + 1
             stats.last_receipt = now
+            if key not in stats.receipts:
+                stats.first_latencies.append(now - float(sent))
+            stats.receipts[key] = (stats.receipts.get(key, (now, now))[0], now)
 
         return on_event
 
@@ -249,7 +262,9 @@ class Bench:
         cpu0, wall0 = self._cpu_start
         self.stats = None
         result = stats.summary()
-        result["client_cpu_pct"] = 100 * (time.process_time() - cpu0) / (time.monotonic() - wall0)
+        client_cpu = time.process_time() - cpu0
+        result["client_cpu_pct"] = 100 * client_cpu / (time.monotonic() - wall0)
+        result["client_cpu_us_per_delivery"] = 1e6 * client_cpu / max(1, result["deliveries"])
         return result
 
 
@@ -698,6 +713,11 @@ def print_result(label: str, scenario: Scenario, result: dict) -> None:
             f"  errors {r['send_errors']}  cpu server {r['server_cpu_pct']:.0f}%"
             f" ({r['server_cpu_us_per_delivery']:.0f} us/delivery)"
             f" client {r['client_cpu_pct']:.0f}%"
+        )
+        print(
+            f"             first receipt p99 {r['first_p99_ms']:.1f} ms, first→last receipt"
+            f" of a send p50 {r['spread_p50_ms']:.1f} ms;"
+            f" client CPU {r['client_cpu_us_per_delivery']:.0f} us/delivery"
         )
         if len(r.get("worker_cpu_s", [])) > 2:
             print(f"             per-worker CPU s: {_figures(r['worker_cpu_s'])}")
