@@ -31,6 +31,21 @@ BUCKETS = [
     ("asyncio event loop", "asyncio/"),
 ]
 
+# Where a send's CPU goes: inclusive share of the samples with a frame matching the substring.
+AREAS = [
+    ("message:send handler, all of it (ack included)", "ChatNamespace._send"),
+    ("  rate-limit reservation (Redis script)", "RedisWindowCounter.reserve"),
+    ("  group commit: checks, lock, INSERTs, COMMIT", "ChatService._write_batch"),
+    ("  broadcast publish to Redis", "ShardedRedisManager._publish"),
+    ("push planning for offline members (off the ack path)", "PushService.plan"),
+    ("fan-out of broadcasts heard from Redis", "ShardedRedisManager._handle_emit"),
+    ("new Redis connections (pool growth)", "ConnectionPool.make_connection"),
+    ("SQLAlchemy pool_pre_ping", "_do_ping"),
+    ("pydantic validation", "model_validate"),
+    ("prometheus metrics", "prometheus_client"),
+    ("logging", "logging/__init__"),
+]
+
 
 def frames(stack: str) -> list[str]:
     out = []
@@ -83,6 +98,10 @@ def main() -> None:
     print("| self time by library (innermost matching frame) | share |\n|---|---:|")
     for name, n in buckets.most_common():
         print(f"| {name} | {100 * n / total:.1f} % |")
+    print("\n| where (inclusive) | share |\n|---|---:|")
+    for label, needle in AREAS:
+        n = sum(count for stack, count in samples if any(needle in f for f in stack))
+        print(f"| {label} | {100 * n / total:.1f} % |")
     print(f"\n| top {args.top} inclusive | share | self |\n|---|---:|---:|")
     for frame, n in inclusive.most_common(args.top):
         print(f"| `{frame}` | {100 * n / total:.1f} % | {100 * own[frame] / total:.1f} % |")
