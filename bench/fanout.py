@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +100,14 @@ class PhaseStats:
     error_codes: dict[str, int] = field(default_factory=dict)
     first_send: float = 0.0
     last_receipt: float = 0.0
+    receipts: dict[str, tuple[float, float]] = field(default_factory=dict)  # first, last
+    first_latencies: list[float] = field(default_factory=list)  # send → its first receipt
+
+    def spread_ms(self) -> float:
+        """Median time from a send's first receipt to its last: in a big room, how long the
+        one client process takes to read one broadcast's frames (or the server to write them)."""
+        spreads = sorted(last - first for first, last in self.receipts.values())
+        return percentile(spreads, 0.50) * 1000
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -121,6 +130,8 @@ class PhaseStats:
             "max_ms": (lat[-1] if lat else float("nan")) * 1000,
             "ack_p50_ms": percentile(acks, 0.50) * 1000,
             "ack_p99_ms": percentile(acks, 0.99) * 1000,
+            "spread_p50_ms": self.spread_ms(),
+            "first_p99_ms": percentile(sorted(self.first_latencies), 0.99) * 1000,
         }
 
 
@@ -151,6 +162,9 @@ class Bench:
             stats.latencies.append(now - float(sent))
             stats.received[key] = stats.received.get(key, 0) + 1
             stats.last_receipt = now
+            if key not in stats.receipts:
+                stats.first_latencies.append(now - float(sent))
+            stats.receipts[key] = (stats.receipts.get(key, (now, now))[0], now)
 
         return on_event
 
@@ -248,7 +262,9 @@ class Bench:
         cpu0, wall0 = self._cpu_start
         self.stats = None
         result = stats.summary()
-        result["client_cpu_pct"] = 100 * (time.process_time() - cpu0) / (time.monotonic() - wall0)
+        client_cpu = time.process_time() - cpu0
+        result["client_cpu_pct"] = 100 * client_cpu / (time.monotonic() - wall0)
+        result["client_cpu_us_per_delivery"] = 1e6 * client_cpu / max(1, result["deliveries"])
         return result
 
 
@@ -288,11 +304,14 @@ class Ours(Target):
     label = "(a) ours: server.py serve --workers 2 (auth + MariaDB + broadcast)"
     key = "ours"
 
-    def __init__(self, work: Path, root: Path = ROOT) -> None:
+    def __init__(self, work: Path, root: Path = ROOT, key: str = "ours") -> None:
         self.work = work
         self.root = root
-        self.db_name = f"studysync_bench_{RUN_ID}"
-        self.prefix = f"studysync-bench-{RUN_ID}-ours"
+        self.key = key
+        if key == "before":
+            self.label = f"(a0) ours before: {root} (server.py serve --workers 2)"
+        self.db_name = f"studysync_bench_{RUN_ID}_{key}"
+        self.prefix = f"studysync-bench-{RUN_ID}-{key}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: Proc | None = None
@@ -583,6 +602,38 @@ class Node(Bare):
 # ---- driver ---------------------------------------------------------------------------------
 
 
+def start_py_spy(
+    args: argparse.Namespace, target: Target, scenario: Scenario, phase: str, workers: list[int]
+) -> list[subprocess.Popen[bytes]]:
+    """--py-spy: sample each of (a)'s workers during the saturation phase (collapsed stacks,
+    bench/results/py-spy-<server>-<scenario>-w<i>.txt; summarize with bench/profile_table.py)."""
+    if not args.py_spy or phase != "saturate" or target.key not in ("ours", "before"):
+        return []
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                args.py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(args.duration)),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(out / f"py-spy-{target.key}-{scenario.name}-w{i}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        for i, pid in enumerate(workers)
+    ]
+
+
 def server_cpu(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -620,7 +671,10 @@ async def run_scenario(target: Target, scenario: Scenario, args: argparse.Namesp
                 pids, workers = target.pids(), target.worker_pids()
                 cpu0, t0 = server_cpu(pids), time.monotonic()
                 per0, pubsub0 = [server_cpu([w]) for w in workers], await target.pubsub_seconds()
+                spies = start_py_spy(args, target, scenario, phase, workers)
                 result[phase] = await runner()
+                for spy in spies:
+                    spy.wait()
                 used = server_cpu(pids) - cpu0
                 per = [server_cpu([w]) - c for w, c in zip(workers, per0, strict=True)]
                 result[phase]["worker_cpu_s"] = per
@@ -660,6 +714,11 @@ def print_result(label: str, scenario: Scenario, result: dict) -> None:
             f" ({r['server_cpu_us_per_delivery']:.0f} us/delivery)"
             f" client {r['client_cpu_pct']:.0f}%"
         )
+        print(
+            f"             first receipt p99 {r['first_p99_ms']:.1f} ms, first→last receipt"
+            f" of a send p50 {r['spread_p50_ms']:.1f} ms;"
+            f" client CPU {r['client_cpu_us_per_delivery']:.0f} us/delivery"
+        )
         if len(r.get("worker_cpu_s", [])) > 2:
             print(f"             per-worker CPU s: {_figures(r['worker_cpu_s'])}")
         if any(r.get("pubsub_s", [])):
@@ -675,13 +734,16 @@ def _figures(values: list[float]) -> str:
     return " / ".join(f"{v:.2f}" for v in values)
 
 
+_LETTER = {"before": "a0", "bare": "b", "node": "c"}
+
+
 def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario]) -> None:
     print("\nratios (saturation throughput and CPU efficiency; fixed-rate p99):")
     for scenario in scenarios:
         ours = results.get("ours", {}).get(scenario.name)
         if ours is None:
             continue
-        for other in ("bare", "node"):
+        for other in ("before", "bare", "node"):
             theirs = results.get(other, {}).get(scenario.name)
             if theirs is None:
                 continue
@@ -691,7 +753,7 @@ def print_ratios(results: dict[str, dict[str, dict]], scenarios: list[Scenario])
                 / ours["saturate"]["server_cpu_us_per_delivery"]
             )
             print(
-                f"  {scenario.name}: (a)/({'b' if other == 'bare' else 'c'}) throughput "
+                f"  {scenario.name}: (a)/({_LETTER[other]}) throughput "
                 f"{ratio:.2f}x, deliveries per CPU second {cost:.2f}x   p99 at "
                 f"{ours['fixed']['delivered_per_s']:.0f}/s: ours "
                 f"{ours['fixed']['p99_ms']:.1f} ms vs {theirs['fixed']['p99_ms']:.1f} ms"
@@ -724,6 +786,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
                 ours.rest_cap = SMOKE_REST_CAP
             ours.single_channel = args.single_channel
             targets.append(ours)
+        if "before" in wanted:  # the same (a) from another checkout, in the same run
+            targets.append(Ours(work, Path(args.before_root), key="before"))
         if "bare" in wanted:
             targets.append(Bare(work, args.bare_args.split()))
         if "node" in wanted:
@@ -756,7 +820,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, dict]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, ~20 s")
-    parser.add_argument("--servers", default="ours,bare,node", help="comma list: ours,bare,node")
+    parser.add_argument(
+        "--servers", default="ours,bare,node", help="comma list: ours,before,bare,node"
+    )
+    parser.add_argument("--before-root", help="checkout that 'before' in --servers runs")
     parser.add_argument("--duration", type=float, help="seconds per phase (8; smoke 1)")
     parser.add_argument(
         "--target", type=float, default=1000.0, help="deliveries/s of the fixed-rate phase"
@@ -777,6 +844,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--idle-workers", type=int, default=0, help="with --ours-workers: workers with no client"
+    )
+    parser.add_argument(
+        "--py-spy", help="path of py-spy: sample (a)'s workers in each saturation phase"
     )
     args = parser.parse_args()
     if args.duration is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -20,13 +20,13 @@ from domain.events import (
     ReactionsChanged,
 )
 from domain.groups import GroupService
-from domain.moderation_rules import Muted, mark_blocked
-from domain.notifications import Notification
+from domain.moderation_rules import mark_blocked
 from domain.ports import Publisher, UnitOfWork, UnitOfWorkFactory
+from domain.send_batch import Notes, Outcome, PendingSend, store_batch
 from domain.text import forbidden_character, is_blank, is_invisible_char
-from domain.threads import MentionFilter, ReplyRef, check_mentions, check_reply, notify_mentions
+from domain.threads import MentionFilter, ReplyRef
 from domain.throttle import Reservation, WindowCounter, retry_after_seconds
-from domain.uploads import MessageImage, attachable_upload
+from domain.uploads import MessageImage
 
 MESSAGE_TYPES = ("text", "image", "announcement")
 # api-realtime.md says 16 bytes, but a family (25 bytes), a tag flag such as England's (28) or a
@@ -154,25 +154,6 @@ def validate_content(
     return content
 
 
-@dataclass
-class _PendingSend:
-    user_id: int
-    new: NewMessage
-    content: str
-    rate: Reservation  # taken before queueing; a refused one is answered inside the batch
-    notifications: list[Notification] = field(default_factory=list)  # stored with the message
-    done: asyncio.Future[tuple[Message, bool] | None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-# One send of a batch: stored (message, created), its clientId used before (None), or refused.
-_Outcome = tuple[Message, bool] | None | DomainError
-
-
-_Notes = list[Notification]
-
-
 def _consume_outcome(done: asyncio.Future[tuple[Message, bool] | None]) -> None:
     """Retrieve the outcome of a send whose caller went away (no 'never retrieved' log)."""
     if not done.cancelled():
@@ -197,7 +178,7 @@ class ChatService:
         self.max_chars = max_chars
         # Per user: a storm of big pages must not hold the event loop from everyone else.
         self.history_reads = history_reads or KeyedBulkhead(2, 32, "history reads")
-        self._queue: list[_PendingSend] = []
+        self._queue: list[PendingSend] = []
         self._writer: asyncio.Future[None] | None = None
         self._mention_filter = mention_filter
 
@@ -218,7 +199,7 @@ class ChatService:
         if not rate.granted and not new.client_id:  # nothing stored to answer with: refuse now
             retry = retry_after_seconds(rate.retry_after)
             raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
-        pending = _PendingSend(user_id, new, content, rate)
+        pending = PendingSend(user_id, new, content, rate)
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._write_queued())
@@ -259,21 +240,12 @@ class ChatService:
             batch, self._queue = self._queue, []
             await self._write_batch(batch)
 
-    async def _write_batch(self, batch: list[_PendingSend]) -> None:
-        async def store_batch(uow: UnitOfWork) -> list[tuple[_PendingSend, _Outcome, _Notes]]:
-            outcomes: list[tuple[_PendingSend, _Outcome, _Notes]] = []
-            await uow.chat.lock_groups({pending.new.group_id for pending in batch})
-            for pending in batch:
-                notes: _Notes = []  # fresh on every run: a deadlock re-runs the whole batch
-                try:
-                    outcomes.append((pending, await self._store(uow, pending, notes), notes))
-                except DomainError as error:  # this send's own refusal
-                    outcomes.append((pending, error, []))
-            await uow.commit()
-            return outcomes
+    async def _write_batch(self, batch: list[PendingSend]) -> None:
+        async def store(uow: UnitOfWork) -> list[tuple[PendingSend, Outcome, Notes]]:
+            return await store_batch(uow, batch, self._mention_filter)
 
         try:
-            outcomes = await self._uow.run(store_batch)  # a deadlock re-runs the whole batch
+            outcomes = await self._uow.run(store)  # a deadlock re-runs the whole batch
         except BaseException as error:  # nothing of the batch was stored
             for pending in batch:
                 if not pending.done.done():
@@ -289,42 +261,6 @@ class ChatService:
                 pending.done.set_exception(outcome)
             else:
                 pending.done.set_result(outcome)
-
-    async def _store(
-        self, uow: UnitOfWork, pending: _PendingSend, notes: _Notes
-    ) -> tuple[Message, bool] | None:
-        """Checks and inserts one send inside the batch's transaction (with its reply parent,
-        mentions and the mention notifications, put in `notes`). None: its clientId was used
-        before."""
-        user_id, new = pending.user_id, pending.new
-        author = await uow.chat.author(new.group_id, user_id)
-        if author is None or author.status != "active":
-            await GroupService.active_membership(uow, user_id, new.group_id)  # names why
-            raise Forbidden("Only active members of this group can do that")
-        if author.muted_until is not None and author.muted_until > utc_now():
-            raise Muted(author.muted_until)
-        if new.message_type == "announcement" and author.role != "leader":
-            raise Forbidden("Only the group leader can post announcements")
-        if not pending.rate.granted:
-            if new.client_id:  # a retry of a stored message is answered, not limited
-                existing = await uow.chat.by_client_id(new.group_id, user_id, new.client_id)
-                if existing is not None:
-                    return existing, False
-            retry = retry_after_seconds(pending.rate.retry_after)
-            raise RateLimited(f"You are sending too fast; wait {retry} seconds", retry)
-        reply = await check_reply(uow, new.group_id, new.reply_to)
-        mentions = await check_mentions(uow, new.group_id, new.mentions)
-        image = None
-        if new.upload_id is not None:
-            image = (await attachable_upload(uow, user_id, new.upload_id)).as_message_image()
-            new = replace(new, image_url=image.url)
-        message = await uow.chat.add(user_id, author.name, new, pending.content, image)
-        if message is None:
-            return None
-        if reply is not None or mentions:
-            message = await uow.threads.add(message, reply, mentions)
-            notes.extend(await notify_mentions(uow, message, self._mention_filter))
-        return message, True
 
     async def history(
         self, user_id: int, group_id: int, after: int | None, before: int | None, limit: int

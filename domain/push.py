@@ -7,7 +7,7 @@ Whether a recipient is online, and the sending itself, belong to the dispatcher.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from domain.chat import Message
@@ -15,6 +15,7 @@ from domain.errors import InvalidInput
 from domain.events import MemberRequested, MessagePosted, NotificationCreated, SessionAnnounced
 from domain.groups import GroupService
 from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.push_batch import message_targets
 from domain.push_records import LEVELS, PLATFORMS, NewSubscription, PushTarget
 
 MAX_BODY = 120  # characters of preview in a push (api.md)
@@ -49,6 +50,18 @@ class PushNotice:
 def preview(text: str, limit: int = MAX_BODY) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _message_notice(message: Message, group_title: str | None) -> PushNotice:
+    where = f" in {group_title}" if group_title is not None else ""
+    return PushNotice(
+        "message",
+        preview(f"{message.user_name}{where}", 80),
+        message_preview(message),
+        message.group_id,
+        message.id,
+        "high" if message.message_type == "announcement" else "normal",
+    )
 
 
 def message_preview(message: Message) -> str:
@@ -119,6 +132,24 @@ class PushService:
                 return await self._request(uow, event)
             return await self._session(uow, event)
 
+    async def plan_messages(
+        self, messages: Sequence[Message]
+    ) -> list[tuple[PushNotice, list[PushTarget]] | None]:
+        """`plan(MessagePosted(m))` for each message, in one unit of work (domain/push_batch)."""
+        async with self._uow() as uow:
+            targets = await message_targets(uow, messages, ("all",))
+            titles: dict[int, str | None] = {}
+            plans: list[tuple[PushNotice, list[PushTarget]] | None] = []
+            for message, found in zip(messages, targets, strict=True):
+                if not found:
+                    plans.append(None)
+                    continue
+                if message.group_id not in titles:
+                    group = await uow.groups.get(message.group_id)
+                    titles[message.group_id] = None if group is None else group.title
+                plans.append((_message_notice(message, titles[message.group_id]), found))
+            return plans
+
     async def _message(
         self, uow: UnitOfWork, message: Message
     ) -> tuple[PushNotice, list[PushTarget]] | None:
@@ -126,16 +157,7 @@ class PushService:
         if not targets:
             return None
         group = await uow.groups.get(message.group_id)
-        where = f" in {group.title}" if group is not None else ""
-        notice = PushNotice(
-            "message",
-            preview(f"{message.user_name}{where}", 80),
-            message_preview(message),
-            message.group_id,
-            message.id,
-            "high" if message.message_type == "announcement" else "normal",
-        )
-        return notice, targets
+        return _message_notice(message, None if group is None else group.title), targets
 
     async def _notification(
         self, uow: UnitOfWork, event: NotificationCreated

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from adapters.push import PushOutcome, PushResult, PushSender, PushSubscription, topic_for
 from domain.errors import DomainError
@@ -28,6 +28,7 @@ from wire.push import push_payload
 
 log = logging.getLogger("studysync.push")
 
+MAX_PLAN_BATCH = 100  # queued jobs taken at once; their posted messages are planned together
 RESULTS = ("sent", "gone", "retry", "failed", "dropped")
 DEFAULT_TTL = 24 * 3600  # a push older than a day is not worth showing
 
@@ -123,16 +124,35 @@ class PushDispatcher:
 
     async def _run(self) -> None:
         while True:
-            job = await self._queue.get()
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_PLAN_BATCH and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())  # a burst: its messages planned together
+            posted = [j for j in jobs if not isinstance(j, Delivery) and _is_posted(j[0])]
             try:
-                if isinstance(job, Delivery):
-                    await self._deliver(job)
-                else:
-                    await self._fan_out(*job)
-            except Exception:
-                log.exception("push job failed")
+                if posted:
+                    await _logged(self._fan_out_messages(posted))
+                for job in jobs:
+                    if isinstance(job, Delivery):
+                        await _logged(self._deliver(job))
+                    elif not _is_posted(job[0]):
+                        await _logged(self._fan_out(*job))
             finally:
-                self._queue.task_done()
+                for _ in jobs:
+                    self._queue.task_done()
+
+    async def _fan_out_messages(self, jobs: list[tuple[PushEvent, float]]) -> None:
+        """A burst of posted messages: one unit of work plans them all (domain/push_batch)."""
+        messages = [cast(MessagePosted, event).message for event, _ in jobs]
+        try:
+            plans = await self.service.plan_messages(messages)
+        except DomainError as error:  # the database is down: these pushes are lost, say so
+            log.warning("push planning failed: %s", error.message)
+            for _ in jobs:
+                self._count("failed")
+            return
+        for (_, queued_at), plan in zip(jobs, plans, strict=True):
+            if plan is not None:
+                await self._send_plan(*plan, queued_at)
 
     async def _fan_out(self, event: PushEvent, queued_at: float) -> None:
         try:
@@ -141,9 +161,12 @@ class PushDispatcher:
             log.warning("push planning failed: %s", error.message)
             self._count("failed")
             return
-        if plan is None:
-            return
-        notice, targets = plan
+        if plan is not None:
+            await self._send_plan(*plan, queued_at)
+
+    async def _send_plan(
+        self, notice: PushNotice, targets: list[PushTarget], queued_at: float
+    ) -> None:
         try:
             online = set(await self.presence.online({t.user_id for t in targets}))
         except DomainError:
@@ -212,6 +235,17 @@ class PushDispatcher:
     def _count(self, result: str) -> None:
         if self._counter is not None:
             self._counter.labels(result).inc()
+
+
+async def _logged(job: Awaitable[None]) -> None:
+    try:
+        await job
+    except Exception:
+        log.exception("push job failed")
+
+
+def _is_posted(event: PushEvent) -> bool:
+    return isinstance(event, MessagePosted)
 
 
 def subscribe_push(

@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 
 from domain.reconnect import Reconnect
 from realtime.fast_manager import FastRedisManager, log
+from realtime.publish_batch import PublishBatcher
 from realtime.rooms import is_group_room
 
 SUBSCRIBE_WAIT = 2.0  # seconds enter_room waits for Redis to confirm a new room channel
@@ -75,6 +76,7 @@ class ShardedRedisManager(FastRedisManager):
         self._applying: asyncio.Task[None] | None = None
         self._listening = False
         self.stats = PubSubStats()
+        self._publisher = PublishBatcher(self._publish_client, self._publish_failed)
 
     def room_channel(self, namespace: str, room: str) -> str:
         return f"{self.channel}#{namespace}#{room}"
@@ -92,19 +94,15 @@ class ShardedRedisManager(FastRedisManager):
             return await super()._publish(data)
         channel = self.room_channel(data.get("namespace") or "/", room)
         body = self._host + self.json.dumps(data).encode()
-        for attempt in range(2):
-            try:
-                if not getattr(self, "connected", False):
-                    self._redis_connect()
-                return await self.redis.spublish(channel, body)
-            except Exception as exc:  # noqa: BLE001 - as python-socketio's own _publish
-                self.connected = False
-                self._get_logger().error(
-                    "Cannot publish to redis... %s",
-                    "retrying" if attempt == 0 else "giving up",
-                    extra={"redis_exception": str(exc)},
-                )
-        return None
+        return await self._publisher.publish(channel, body)  # pipelined (publish_batch.py)
+
+    def _publish_client(self) -> Any:
+        if not getattr(self, "connected", False):
+            self._redis_connect()
+        return self.redis
+
+    def _publish_failed(self) -> None:
+        self.connected = False  # the next attempt connects again
 
     # ---- room membership → subscriptions ---------------------------------------------------
 

@@ -7,6 +7,7 @@ docs/reliability.md for the trade-off.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -15,7 +16,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from domain.reconnect import BACKOFF_START_SECONDS, Reconnect
 from domain.throttle import MemoryWindowCounter, Reservation
@@ -57,6 +58,7 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {count, tostring(tonumber(oldest[2]) + window - now)}
 """
 _LOCAL = "local:"  # a slot granted by the per-worker fallback while Redis was unreachable
+MAX_PIPELINE = 500  # reservations per round trip; the rest go in the next one
 
 
 class RedisWindowCounter:
@@ -71,16 +73,24 @@ class RedisWindowCounter:
         self._reserve = client.register_script(_RESERVE)
         self._count = client.register_script(_COUNT)
         self._fallback = MemoryWindowCounter(window_seconds)
+        self._queued: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Future[None] | None = None
+        self.pipelines = 0  # round trips made for reservations (tests, docs)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:{key}"
 
     async def reserve(self, key: str, limit: int) -> Reservation:
+        """One atomic check-and-record (the script). The reservations asked for while one
+        pipeline is in flight go to Redis together in the next one: a burst of sends costs a
+        round trip and a connection, not one each (each script still runs atomically)."""
         slot = uuid.uuid4().hex
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queued.append(([self._key(key)], [self.window, limit, slot], done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_queued())
         try:
-            granted, retry, used = await self._reserve(
-                keys=[self._key(key)], args=[self.window, limit, slot]
-            )
+            granted, retry, used = await done
         except (RedisError, OSError) as error:
             log.warning("Redis unavailable (window counter): %s; limiting per worker", error)
             local = await self._fallback.reserve(key, limit)
@@ -88,6 +98,33 @@ class RedisWindowCounter:
         if int(granted):
             return Reservation(True, slot, used=int(used))
         return Reservation(False, retry_after=float(retry), used=int(used))
+
+    async def _write_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued[:MAX_PIPELINE], self._queued[MAX_PIPELINE:]
+            try:
+                results = await self._pipelined(batch)
+                if any(isinstance(result, NoScriptError) for result in results):
+                    self._reserve.sha = await self._redis.script_load(_RESERVE)  # a new Redis
+                    results = await self._pipelined(batch)
+            except (RedisError, OSError) as error:
+                results = [error] * len(batch)
+            for (_keys, _args, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue  # its caller went away
+                if isinstance(result, BaseException):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    async def _pipelined(self, batch: list[tuple[list[str], list[Any], Any]]) -> list[Any]:
+        # EVALSHA by hand: a pipeline given the Script object asks SCRIPT EXISTS first, one
+        # more round trip on every burst.
+        pipe = self._redis.pipeline(transaction=False)
+        for keys, args, _done in batch:
+            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
+        self.pipelines += 1
+        return list(await pipe.execute(raise_on_error=False))
 
     async def release(self, key: str, slot: str) -> None:
         if slot.startswith(_LOCAL):

@@ -128,6 +128,59 @@ class SqlPushRepository:
             query = query.where(group_members.c.user_id != actor_id, ~blocked.exists())
         return [PushTarget(*row) for row in await self._db.execute(query)]
 
+    async def group_targets_many(
+        self, keys: Collection[tuple[int, int | None]], levels: Collection[str]
+    ) -> dict[tuple[int, int | None], list[PushTarget]]:
+        """`group_targets` for many (group, actor) pairs: one query for the groups' candidate
+        subscriptions, one more for the blocks among them (only when there are candidates)."""
+        if not keys:
+            return {}
+        level = func.coalesce(notification_levels.c.level, literal("all"))
+        query = (
+            select(group_members.c.group_id, *_TARGET_COLUMNS)
+            .select_from(
+                group_members.join(
+                    push_subscriptions, push_subscriptions.c.user_id == group_members.c.user_id
+                ).outerjoin(
+                    notification_levels,
+                    (notification_levels.c.group_id == group_members.c.group_id)
+                    & (notification_levels.c.user_id == group_members.c.user_id),
+                )
+            )
+            .where(
+                group_members.c.group_id.in_(sorted({group for group, _ in keys})),
+                group_members.c.status == "active",
+                level.in_(list(levels)),
+            )
+            .order_by(push_subscriptions.c.id)
+        )
+        by_group: dict[int, list[PushTarget]] = {}
+        for group_id, *target in await self._db.execute(query):
+            by_group.setdefault(group_id, []).append(PushTarget(*target))
+        blocked = await self._blocks_between(
+            {t.user_id for ts in by_group.values() for t in ts},
+            {actor for _, actor in keys if actor is not None},
+        )
+        return {
+            (group, actor): [
+                t
+                for t in by_group.get(group, [])
+                if actor is None or (t.user_id != actor and (t.user_id, actor) not in blocked)
+            ]
+            for group, actor in keys
+        }
+
+    async def _blocks_between(
+        self, blockers: Collection[int], blocked: Collection[int]
+    ) -> set[tuple[int, int]]:
+        if not blockers or not blocked:
+            return set()
+        query = select(user_blocks.c.blocker_id, user_blocks.c.blocked_id).where(
+            user_blocks.c.blocker_id.in_(sorted(blockers)),
+            user_blocks.c.blocked_id.in_(sorted(blocked)),
+        )
+        return {(row[0], row[1]) for row in await self._db.execute(query)}
+
     async def user_targets(
         self, user_id: int, group_id: int | None, levels: Collection[str]
     ) -> list[PushTarget]:

@@ -4,7 +4,13 @@ one: a refused or repeated send in a batch leaves the others stored."""
 from __future__ import annotations
 
 import asyncio
+import time
 
+import pytest
+from sqlalchemy import select
+
+from storage.engine import create_engine
+from storage.tables import study_groups
 from tests.api.test_chat import room
 
 
@@ -66,3 +72,35 @@ async def test_a_committed_message_never_has_an_older_id_still_to_come(
     for message_id, seen in seen_at_ack.items():
         older = {i for i in every_id if i < message_id}
         assert older <= seen, f"{sorted(older - seen)} committed after {message_id}"
+
+
+async def test_a_batch_checks_its_sends_before_it_waits_for_the_group_locks(
+    client, database_url
+) -> None:
+    """The group row locks (commit order across workers) are taken after the checks, so a
+    refused send is answered while another transaction holds its group's lock."""
+    if not database_url.startswith("mysql"):
+        pytest.skip("SQLite writers take the database lock at BEGIN; no row locks")
+    gid, _leader, member, outsider = await room(client)
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as other_worker:  # another worker's batch, mid-commit
+            await other_worker.execute(
+                select(study_groups.c.id).where(study_groups.c.id == gid).with_for_update()
+            )
+            started = time.monotonic()
+            refused = await client.post(
+                f"/api/chat/{gid}/send", json={"content": "hi"}, headers=outsider["headers"]
+            )
+            assert refused.status in (403, 404)
+            assert time.monotonic() - started < 1.0  # was: waited for the lock (~50 s)
+            waiting = asyncio.ensure_future(
+                client.post(
+                    f"/api/chat/{gid}/send", json={"content": "ok"}, headers=member["headers"]
+                )
+            )
+            await asyncio.sleep(0.5)
+            assert not waiting.done()  # an accepted send still waits for the lock
+        assert (await waiting).status == 201
+    finally:
+        await engine.dispose()

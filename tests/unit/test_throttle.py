@@ -53,6 +53,27 @@ async def test_redis_reservations_hold_across_counters(redis_counter) -> None:
     assert (await one.count("k"))[0] == 7
 
 
+async def test_a_burst_of_redis_reservations_shares_round_trips_and_a_connection() -> None:
+    """As a group commit's burst of sends does: 200 reservations at once go to Redis in a
+    few pipelines over one connection (was 200 round trips on up to 100 connections), and
+    the limit is still exact."""
+    require_service("Redis", "127.0.0.1", 6379)
+    pool = aioredis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=100)
+    client = aioredis.Redis(connection_pool=pool)
+    counter = RedisWindowCounter(client, redis_prefix(), 60)
+    try:
+        keys = [f"send:{n % 20}" for n in range(200)]  # 20 users, 10 sends each
+        outcomes = await asyncio.gather(*(counter.reserve(key, 4) for key in keys))
+        assert sum(outcome.granted for outcome in outcomes) == 20 * 4
+        assert counter.pipelines <= 3
+        assert len(pool._available_connections) + len(pool._in_use_connections) == 1
+        counter._reserve.sha = "0" * 40  # a script Redis does not know (as after a restart)
+        assert (await counter.reserve("send:new", 4)).granted
+    finally:
+        await client.aclose()
+        await pool.aclose()
+
+
 async def test_redis_release_and_reset(redis_counter) -> None:
     counter = redis_counter(60)
     granted = await counter.reserve("k", 1)
