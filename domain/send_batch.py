@@ -6,17 +6,15 @@ memberships in one query, then each send's mute, role, rate, reply parent, menti
 commit. The locks are what makes a group's messages commit in id order across workers
 (docs/reliability.md), so they are taken only after the reads: a worker's batch holds them for
 its inserts and its commit, not for its checks, and the other worker's batch waits that much
-less. The authors' query is `BatchAuthors` (storage/repositories/chat.py); it is declared here,
-not in domain.ports, while that module is being split.
+less.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
 from domain.errors import DomainError, Forbidden, RateLimited
 from domain.groups import GroupService
@@ -32,10 +30,6 @@ if TYPE_CHECKING:
 
 AuthorKey = tuple[int, int]  # (group id, user id)
 Notes = list[Notification]
-
-
-class BatchAuthors(Protocol):
-    async def authors(self, keys: Collection[AuthorKey]) -> dict[AuthorKey, Author]: ...
 
 
 @dataclass
@@ -72,7 +66,7 @@ async def store_batch(
     """Checks, locks and inserts a batch, then commits; a deadlock re-runs all of it, so
     every outcome and note is built afresh here."""
     keys = {(pending.new.group_id, pending.user_id) for pending in batch}
-    authors = await cast(BatchAuthors, uow.chat).authors(keys)
+    authors = await uow.chat.authors(keys)
     decided: dict[int, Outcome] = {}
     accepted: list[_Accepted] = []
     for pending in batch:

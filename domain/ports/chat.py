@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # the records' modules hold the services, which import these 
 class ChatRepository(Protocol):
     async def lock_groups(self, group_ids: Collection[int]) -> None: ...
     async def author(self, group_id: int, user_id: int) -> Author | None: ...
+    async def authors(
+        self, keys: Collection[tuple[int, int]]
+    ) -> dict[tuple[int, int], Author]: ...  # (group id, user id) → the member writing there
     async def add(
         self,
         user_id: int,

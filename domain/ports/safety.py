@@ -55,6 +55,9 @@ class PushRepository(Protocol):
     async def group_targets(
         self, group_id: int, actor_id: int | None, levels: Collection[str]
     ) -> list[PushTarget]: ...
+    async def group_targets_many(
+        self, keys: Collection[tuple[int, int | None]], levels: Collection[str]
+    ) -> dict[tuple[int, int | None], list[PushTarget]]: ...  # (group id, actor id) → targets
     async def user_targets(
         self, user_id: int, group_id: int | None, levels: Collection[str]
     ) -> list[PushTarget]: ...
