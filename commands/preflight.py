@@ -45,6 +45,11 @@ def ping_database(database_url: str) -> None:
         engine = create_engine(database_url)
         try:
             await ping(engine)
+        except BaseException:
+            # aiosqlite (0.22) stops a connection that failed to open without waiting for its
+            # thread, which then writes to a closed loop ("Event loop is closed" on stderr)
+            await asyncio.sleep(0.2)
+            raise
         finally:
             await engine.dispose()
 

@@ -24,7 +24,7 @@ from typing import Any
 import socketio
 from socketio import packet
 
-from realtime.polling import bound_polling
+from realtime.polling import use_long_poll_fixes
 
 log = logging.getLogger("studysync.realtime")
 MALFORMED_LIMIT = 5
@@ -102,7 +102,7 @@ class GuardedSocketServer(socketio.AsyncServer):
         self._log_gate = _OncePerInterval(LOG_INTERVAL_SECONDS)
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        bound_polling(self.eio.sockets.get(eio_sid))
+        use_long_poll_fixes(self.eio.sockets.get(eio_sid))
         result = await super()._handle_eio_connect(eio_sid, environ)
         self._expect_namespace(eio_sid)
         return result

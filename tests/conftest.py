@@ -112,11 +112,14 @@ def settings_for(database_url: str, **changes: Any) -> Settings:
     fast_matching = replace(base.matching, embedder="hashing")
     # Mail of in-process apps goes to a per-run outbox, never into the checkout's var/outbox.
     outbox = replace(base.email, outbox_dir=str(Path(tempfile.gettempdir()) / f"outbox-{RUN_ID}"))
+    # Uploads of in-process apps too: never into the checkout's var/uploads.
+    uploads = replace(base.uploads, dir=str(Path(tempfile.gettempdir()) / f"uploads-{RUN_ID}"))
     defaults: dict[str, Any] = {
         "jwt_secret": TEST_SECRET,
         "bcrypt_rounds": 4,
         "matching": fast_matching,
         "email": outbox,
+        "uploads": uploads,
     }
     return base.with_overrides(**{**defaults, **changes})
 

@@ -55,6 +55,8 @@ def start_server(
     loads the real model."""
     port = port or free_port()
     config_path = tmp_path / "config.toml"
+    if "[uploads]" not in config_extra + sections:  # never the checkout's var/uploads
+        sections += f'[uploads]\ndir = "{tmp_path}/uploads"\n'
     config_path.write_text(
         f'database_url = "sqlite+aiosqlite:///{tmp_path}/app.db"\n'
         f'jwt_secret_file = "{tmp_path}/secret"\nbcrypt_rounds = {bcrypt_rounds}\n'

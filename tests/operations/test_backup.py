@@ -37,7 +37,7 @@ def write_config(directory: Path) -> Path:
     path.write_text(
         f'database_url = "sqlite+aiosqlite:///{directory}/app.db"\n'
         f'jwt_secret_file = "{directory}/secret"\nbcrypt_rounds = 4\n'
-        '\n[matching]\nembedder = "hashing"\n'
+        f'\n[matching]\nembedder = "hashing"\n[uploads]\ndir = "{directory}/uploads"\n'
     )
     return path
 
@@ -148,7 +148,7 @@ def test_restore_refuses_a_non_empty_uploads_directory_and_a_foreign_engine(
     assert cli("migrate", "--config", str(config)).returncode == 0
     archive = tmp_path / "b.tar.gz"
     assert cli("backup", "--config", str(config), "--output", str(archive)).returncode == 0
-    assert manifest_of(archive)["uploads"] is False  # no var/uploads here: still a backup
+    assert manifest_of(archive)["uploads"] is False  # no uploads directory yet: still a backup
 
     target = write_config(tmp_path / "target")
     busy = tmp_path / "busy-uploads"

@@ -1,6 +1,7 @@
-"""A burst of broadcasts to a long-polling client: every poll answer holds at most 16 packets
-(what the python-engineio client decodes, realtime/polling.py), nothing is lost or reordered,
-and the python-socketio client stays connected through it."""
+"""Long-polling clients (realtime/polling.py): in a burst of broadcasts every poll answer holds
+at most 16 packets (what the python-engineio client decodes), nothing is lost or reordered and
+the python-socketio client stays connected through it; a client's CLOSE answers its waiting
+poll at once."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ class RawPoller:
         async with self.http.post(self.url, data=f"40/chat,{auth}") as response:
             assert response.status == 200
 
+    async def close(self) -> None:
+        async with self.http.post(self.url, data="1") as response:
+            assert response.status == 200
+
     async def poll(self) -> list[str]:
         async with self.http.get(self.url, timeout=aiohttp.ClientTimeout(total=10)) as response:
             assert response.status == 200
@@ -65,3 +70,19 @@ async def test_poll_answers_are_bounded_and_lose_nothing(client: Any, sockets: A
     assert live == sent and polling.connected
     await asyncio.sleep(0.2)
     assert polling.queues["message:new"].empty()
+
+
+async def test_a_close_answers_the_waiting_poll_at_once(client: Any, sockets: Any) -> None:
+    _, (_, member, _), _ = await trio(client, sockets)
+    async with aiohttp.ClientSession() as http:
+        raw = RawPoller(http, base_url(client))
+        await raw.open(member["token"])
+        await raw.poll()  # the namespace's connect answer
+        waiting = asyncio.ensure_future(raw.poll())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # nothing to send: the poll waits (up to the ping timeout)
+        await raw.close()
+        answer = await asyncio.wait_for(waiting, 3)  # engine.io alone: at the ping timeout, 45 s
+    assert answer == [""]  # an empty payload
+    polling = await sockets(member["token"], transport="polling")
+    await asyncio.wait_for(polling.close(), 3)  # python-socketio's disconnect waits for it

@@ -119,6 +119,7 @@ def two_workers(
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "REDIS_PREFIX": prefix,
+        "UPLOADS_DIR": str(directory / "uploads"),  # shared by both workers, not the checkout's
         "JWT_SECRET_KEY": TEST_SECRET,
         **(extra_env or {}),
     }
