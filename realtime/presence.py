@@ -167,6 +167,7 @@ class RedisPresence:
         self._members = client.register_script(_MEMBERS)
         self._online_counts = client.register_script(_ONLINE)
         self._resync = False  # a write was lost: the next heartbeat re-adds everything
+        self._recorded = False  # a socket was admitted: this worker's key should exist
         self._lost: set[tuple[int, str]] = set()  # disconnects Redis did not get
         self._beats = 0
 
@@ -189,8 +190,9 @@ class RedisPresence:
         keys = [self._key(user_id), self._worker_key]
         args = [self._member(sid), limit, self._workers, self._stale_after, USER_KEY_SECONDS]
         admitted, count, revived = await self._admit(keys=keys, args=args)
-        if int(revived):
+        if int(revived) and self._recorded:  # not at start-up: the key expired or was lost
             self._resync = True
+        self._recorded = True
         return Admission(bool(int(admitted)), first=int(count) == 1)
 
     async def disconnect(self, user_id: int, sid: str) -> bool:
@@ -235,7 +237,7 @@ class RedisPresence:
         Redis lost something (its data, or a write while it was down)."""
         previous = await self._redis.set(self._worker_key, "1", ex=self._stale_after, get=True)
         self._beats += 1
-        if previous is None or self._resync:
+        if (previous is None and self._recorded) or self._resync:
             await self._register(sockets)
         elif self._beats % TOUCH_EVERY_BEATS == 0:
             await self._touch(sockets)
