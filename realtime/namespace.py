@@ -22,7 +22,7 @@ from domain.socket_access import SocketAuthenticator, SocketGrant
 from domain.users import UserService
 from realtime import payloads as p
 from realtime.presence import MemoryPresence, RedisPresence
-from realtime.rooms import group_room, user_room
+from realtime.rooms import group_id_of, group_room, user_room
 from realtime.typing_gate import TypingGate
 from wire.chat import message_payload, reactions_payload
 
@@ -140,10 +140,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         user_id = session.get("user_id")
         if user_id is None:
             return
+        # Its rooms are its user's active groups (kept so by the change feed): no query needed.
+        group_ids = [g for g in map(group_id_of, self.rooms(sid)) if g is not None]
         self._forget_local(user_id, sid)
         if await self.presence.disconnect(user_id, sid):
-            group_ids = await self.groups.active_group_ids(user_id)
-            await self._announce_presence(user_id, group_ids, online=False)
+            await self._announce_presence(user_id, sorted(group_ids), online=False)
 
     def _forget_local(self, user_id: int, sid: str) -> None:
         sids = self.local_sockets.get(user_id)

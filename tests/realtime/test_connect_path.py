@@ -98,3 +98,31 @@ async def _refusal(access: Any, token: str) -> Exception:
     except Exception as error:
         return error
     raise AssertionError("the token was accepted")
+
+
+async def test_the_last_disconnect_announces_offline_without_a_query(
+    aiohttp_client, sqlite_database_url
+) -> None:
+    """The groups to tell come from the socket's rooms, which follow its user's memberships."""
+    client = await aiohttp_client(create_app(settings_for(sqlite_database_url)))
+    alice, bob = await register(client), await register(client)
+    group_id = await _group(client, bob, "open")
+    response = await client.post(f"/api/groups/{group_id}/join", headers=alice["headers"])
+    assert response.status == 200, await response.text()
+    url = base_url(client)
+    async with closing(await connect(url, bob["token"])) as (watcher,):
+        seen: list[dict[str, Any]] = []
+        watcher.on("presence", seen.append, namespace="/chat")
+        alice_socket = await connect(url, alice["token"])
+        before = await _settled_transactions(client)
+        await alice_socket.disconnect()
+        for _ in range(50):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert await _transactions(client) == before  # was one: the active group ids
+    user_id = alice["user"]["id"]
+    assert seen == [
+        {"groupId": group_id, "userId": user_id, "online": True},
+        {"groupId": group_id, "userId": user_id, "online": False},
+    ]
