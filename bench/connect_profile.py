@@ -41,7 +41,7 @@ def start_spy(py_spy: str | None, pid: int, out: Path) -> subprocess.Popen[bytes
     if py_spy is None:
         return None
     args = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", str(RATE)]
-    args += ["--gil", "--nonblocking", "-o", str(out)]
+    args += ["--gil", "--nonblocking", "--threads", "-o", str(out)]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -52,12 +52,15 @@ def stop_spy(spy: subprocess.Popen[bytes] | None) -> None:
 
 
 def by_package(raw: Path) -> collections.Counter[str]:
-    """Samples by the package (or top-level module) of the frame running at each sample."""
+    """Main-thread samples by the package (or top-level module) of the frame running then."""
     counts: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        leaf = stack.split(";")[-1]
-        where = leaf.split(" (", 1)[1] if " (" in leaf else "(no Python frame)"
+        frames = stack.split(";")
+        if "MainThread" not in frames[0]:
+            continue  # aiosqlite's threads
+        leaf = frames[-1]
+        where = leaf.split(" (", 1)[1] if len(frames) > 1 else "(no Python frame)"
         counts[where.split("/")[0].split(":")[0]] += int(n)
     return counts
 
