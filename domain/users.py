@@ -26,6 +26,7 @@ from domain.ports import Publisher, UnitOfWorkFactory
 from domain.refresh import SignInTokens
 from domain.revocation import RevokedTokenCache
 from domain.security import PasswordHasher, TokenIssuer
+from domain.socket_access import TOKEN_INVALID, TOKEN_LOGGED_OUT, VERIFY_FIRST
 from domain.text import forbidden_character, is_invisible_char
 from domain.throttle import WindowCounter, retry_after_seconds
 
@@ -163,23 +164,21 @@ class UserService:
         tokens whose version was revoked ("log out everywhere")."""
         claims = self.tokens.decode(token)
         if claims.token_id and self._revoked.is_known(claims.token_id):
-            raise Unauthorized("This token has been logged out")
+            raise Unauthorized(TOKEN_LOGGED_OUT)
         async with self._uow() as uow:
             user, revoked = await uow.users.get_for_token(claims.user_id, claims.token_id, _now())
         if revoked:
             self._revoked.remember(claims.token_id, claims.expires_at)
-            raise Unauthorized("This token has been logged out")
+            raise Unauthorized(TOKEN_LOGGED_OUT)
         if user is None or user.token_version != claims.version:
-            raise Unauthorized("Invalid authentication token")
+            raise Unauthorized(TOKEN_INVALID)
         return user
 
     def check_verified(self, user: User) -> None:
         """403 `email_unverified` on group, chat and matching routes and on socket connect,
         when [accounts] require_verified_email is on."""
         if self.require_verified and not user.email_verified:
-            raise EmailUnverified(
-                "Verify your email address first (see the mail we sent, or ask for a new one)"
-            )
+            raise EmailUnverified(VERIFY_FIRST)
 
     async def get(self, user_id: int) -> User:
         async with self._uow() as uow:

@@ -18,11 +18,11 @@ from domain.errors import DomainError, Forbidden, NotFound, RateLimited
 from domain.events import TokensRevoked
 from domain.groups import GroupService
 from domain.log_context import user_id_var
-from domain.models import User
+from domain.socket_access import SocketAuthenticator, SocketGrant
 from domain.users import UserService
 from realtime import payloads as p
 from realtime.presence import MemoryPresence, RedisPresence
-from realtime.rooms import group_room, user_room
+from realtime.rooms import group_id_of, group_room, user_room
 from realtime.typing_gate import TypingGate
 from wire.chat import message_payload, reactions_payload
 
@@ -71,6 +71,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         chat: ChatService,
         groups: GroupService,
         users: UserService,
+        access: SocketAuthenticator,
         presence: MemoryPresence | RedisPresence,
         max_connections_per_user: int,
         feed: Any = None,  # storage.kv.RedisChangeFeed, or None without Redis
@@ -80,6 +81,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.chat = chat
         self.groups = groups
         self.users = users
+        self.access = access
         self.presence = presence
         self.max_connections_per_user = max_connections_per_user
         self.feed = feed
@@ -99,51 +101,50 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            token = token_from(environ, auth)
-            user = await self.users.authenticate(token)
-            self.users.check_verified(user)
-            first = await self._reserve_connection(user.id, sid)
+            grant = await self.access.authenticate(token_from(environ, auth))
+            user_id = grant.account.user_id
+            first = await self._reserve_connection(user_id, sid)
         except DomainError as error:
             raise _refusal(error) from None
         try:
-            group_ids = await self._join(sid, user, token)
+            await self._join(sid, grant)
         except BaseException as error:
             # Not connected after all: give the reserved slot back (no on_disconnect follows).
-            await self.presence.disconnect(user.id, sid)
-            self._forget_local(user.id, sid)
+            await self.presence.disconnect(user_id, sid)
+            self._forget_local(user_id, sid)
             if isinstance(error, DomainError):
                 raise _refusal(error) from None
             raise
         if first:
-            await self._announce_presence(user.id, group_ids, online=True)
+            await self._announce_presence(user_id, list(grant.account.group_ids), online=True)
 
-    async def _join(self, sid: str, user: User, token: str) -> list[int]:
-        """Session and rooms of a socket whose slot is reserved; returns its groups."""
-        group_ids = await self.groups.active_group_ids(user.id)
+    async def _join(self, sid: str, grant: SocketGrant) -> None:
+        """Session and rooms of a socket whose slot is reserved."""
+        account = grant.account
         await self.save_session(
             sid,
             {
-                "user_id": user.id,
-                "name": user.name,
-                "version": user.token_version,
-                "token_id": self.users.tokens.decode(token).token_id,
+                "user_id": account.user_id,
+                "name": account.name,
+                "version": account.token_version,
+                "token_id": grant.claims.token_id,
             },
         )
-        self.local_sockets[user.id].add(sid)
-        await self.enter_room(sid, user_room(user.id))
-        for group_id in group_ids:
+        self.local_sockets[account.user_id].add(sid)
+        await self.enter_room(sid, user_room(account.user_id))
+        for group_id in account.group_ids:
             await self.enter_room(sid, group_room(group_id))
-        return group_ids
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         session = await self.get_session(sid)
         user_id = session.get("user_id")
         if user_id is None:
             return
+        # Its rooms are its user's active groups (kept so by the change feed): no query needed.
+        group_ids = [g for g in map(group_id_of, self.rooms(sid)) if g is not None]
         self._forget_local(user_id, sid)
         if await self.presence.disconnect(user_id, sid):
-            group_ids = await self.groups.active_group_ids(user_id)
-            await self._announce_presence(user_id, group_ids, online=False)
+            await self._announce_presence(user_id, sorted(group_ids), online=False)
 
     def _forget_local(self, user_id: int, sid: str) -> None:
         sids = self.local_sockets.get(user_id)

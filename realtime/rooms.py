@@ -16,3 +16,11 @@ def user_room(user_id: int) -> str:
 
 def is_group_room(room: str) -> bool:
     return room.startswith(GROUP_ROOM_PREFIX)
+
+
+def group_id_of(room: str) -> int | None:
+    """The group of a group room; None for any other room."""
+    if not is_group_room(room):
+        return None
+    suffix = room.removeprefix(GROUP_ROOM_PREFIX)
+    return int(suffix) if suffix.isdigit() else None

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain import ports
 from domain.errors import Unavailable
+from domain.socket_access import SocketAccessUnitOfWork
 from storage.repositories.account_data import SqlAccountDataRepository
 from storage.repositories.account_tokens import SqlAccountTokenRepository
 from storage.repositories.chat import SqlChatRepository
@@ -34,6 +35,7 @@ from storage.repositories.progress import SqlProgressRepository
 from storage.repositories.push import SqlPushRepository
 from storage.repositories.revocations import SqlRevocationRepository
 from storage.repositories.search import SqlSearchRepository
+from storage.repositories.socket_access import SqlSocketAccessRepository
 from storage.repositories.threads import SqlThreadRepository
 from storage.repositories.uploads import SqlUploadRepository
 from storage.repositories.users import SqlUserRepository
@@ -191,6 +193,10 @@ class SqlUnitOfWork:
     def invites(self) -> SqlInviteRepository:
         return SqlInviteRepository(self._open_connection())
 
+    @cached_property  # the connect path (domain/socket_access.py has its protocol)
+    def socket_access(self) -> SqlSocketAccessRepository:
+        return SqlSocketAccessRepository(self._open_connection())
+
     async def commit(self) -> None:
         assert self._connection is not None
         try:
@@ -279,3 +285,13 @@ def unit_of_work_factory(
     """The factory the composition root hands to the services; mypy checks here that it (and
     every repository) implements the domain's ports. `observe(seconds)` times each one."""
     return UnitOfWorkFactory(engine, observe=observe)
+
+
+def socket_access_factory(
+    factory: ports.UnitOfWorkFactory,
+) -> Callable[[], SocketAccessUnitOfWork]:
+    """The connect path's view of the same factory (domain/socket_access.py); mypy checks here
+    that SqlUnitOfWork implements that protocol too."""
+    if not isinstance(factory, UnitOfWorkFactory):
+        raise TypeError("the connect path reads through storage.uow.UnitOfWorkFactory")
+    return factory

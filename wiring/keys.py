@@ -30,6 +30,7 @@ from domain.posts import PostService
 from domain.progress import ProgressService
 from domain.push import PushService
 from domain.search import SearchService
+from domain.socket_access import SocketAuthenticator
 from domain.stats import StatsService
 from domain.uploads import UploadService
 from domain.users import UserService
@@ -68,6 +69,7 @@ CHAT = web.AppKey("chat", ChatService)
 PINS = web.AppKey("pins", PinService)
 GROUP_SESSIONS = web.AppKey("group_sessions", GroupSessionService)
 USERS = web.AppKey("users", UserService)
+SOCKET_ACCESS = web.AppKey("socket_access", SocketAuthenticator)  # the /chat connect check
 PROGRESS = web.AppKey("progress", ProgressService)
 POSTS = web.AppKey("posts", PostService)
 STATS = web.AppKey("stats", StatsService)

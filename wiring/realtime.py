@@ -29,6 +29,7 @@ from wiring.keys import (
     PUBLISHER,
     REDIS,
     SETTINGS,
+    SOCKET_ACCESS,
     SOCKETIO,
     USERS,
 )
@@ -62,6 +63,7 @@ async def realtime_context(app: web.Application) -> AsyncIterator[None]:
         chat=app[CHAT],
         groups=app[GROUPS],
         users=app[USERS],
+        access=app[SOCKET_ACCESS],
         presence=presence,
         max_connections_per_user=settings.chat.max_connections_per_user,
         feed=feed,

@@ -32,12 +32,14 @@ from domain.refresh import SignInTokens
 from domain.revocation import RevokedTokenCache
 from domain.search import SearchService
 from domain.security import PasswordHasher, TokenIssuer
+from domain.socket_access import SocketAuthenticator
 from domain.stats import StatsService
 from domain.throttle import MemoryWindowCounter
 from domain.users import LoginLimits, UserService
 from matching.embedder import Embedder, HashingEmbedder
 from matching.scoring import Weights
 from storage.kv import RedisWindowCounter
+from storage.uow import socket_access_factory
 from wiring.keys import (
     ACCOUNT_MAIL,
     ACCOUNTS,
@@ -60,6 +62,7 @@ from wiring.keys import (
     SEARCH,
     SERVICES,
     SETTINGS,
+    SOCKET_ACCESS,
     STATS,
     UOW,
     USERS,
@@ -104,6 +107,9 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         require_verified=settings.accounts.require_verified_email,
     )
     _install_accounts(app, hasher, sign_in, mail_tokens, bus)
+    app[SOCKET_ACCESS] = SocketAuthenticator(
+        socket_access_factory(uow), tokens, revoked, settings.accounts.require_verified_email
+    )
     posts = PostService(uow, bus, clock)
     chat = ChatService(
         uow,
