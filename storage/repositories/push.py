@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import Select, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.push_records import NewSubscription, PushTarget
@@ -102,23 +103,8 @@ class SqlPushRepository:
     ) -> list[PushTarget]:
         """Subscriptions of the group's active members (the actor excluded) whose level for
         the group is in `levels` and who have not blocked the actor: one query."""
-        level = func.coalesce(notification_levels.c.level, literal("all"))
-        query = (
-            select(*_TARGET_COLUMNS)
-            .select_from(
-                group_members.join(
-                    push_subscriptions, push_subscriptions.c.user_id == group_members.c.user_id
-                ).outerjoin(
-                    notification_levels,
-                    (notification_levels.c.group_id == group_members.c.group_id)
-                    & (notification_levels.c.user_id == group_members.c.user_id),
-                )
-            )
-            .where(
-                group_members.c.group_id == group_id,
-                group_members.c.status == "active",
-                level.in_(list(levels)),
-            )
+        query = _member_subscriptions(levels, *_TARGET_COLUMNS).where(
+            group_members.c.group_id == group_id
         )
         if actor_id is not None:
             blocked = select(user_blocks.c.id).where(
@@ -135,23 +121,9 @@ class SqlPushRepository:
         subscriptions, one more for the blocks among them (only when there are candidates)."""
         if not keys:
             return {}
-        level = func.coalesce(notification_levels.c.level, literal("all"))
         query = (
-            select(group_members.c.group_id, *_TARGET_COLUMNS)
-            .select_from(
-                group_members.join(
-                    push_subscriptions, push_subscriptions.c.user_id == group_members.c.user_id
-                ).outerjoin(
-                    notification_levels,
-                    (notification_levels.c.group_id == group_members.c.group_id)
-                    & (notification_levels.c.user_id == group_members.c.user_id),
-                )
-            )
-            .where(
-                group_members.c.group_id.in_(sorted({group for group, _ in keys})),
-                group_members.c.status == "active",
-                level.in_(list(levels)),
-            )
+            _member_subscriptions(levels, group_members.c.group_id, *_TARGET_COLUMNS)
+            .where(group_members.c.group_id.in_(sorted({group for group, _ in keys})))
             .order_by(push_subscriptions.c.id)
         )
         by_group: dict[int, list[PushTarget]] = {}
@@ -189,3 +161,22 @@ class SqlPushRepository:
             return []
         query = select(*_TARGET_COLUMNS).where(push_subscriptions.c.user_id == user_id)
         return [PushTarget(*row) for row in await self._db.execute(query)]
+
+
+def _member_subscriptions(levels: Collection[str], *columns: Any) -> Select[Any]:
+    """Push subscriptions of active group members whose level for the group is in `levels`
+    (no level stored: "all"); the caller narrows it to its groups."""
+    level = func.coalesce(notification_levels.c.level, literal("all"))
+    return (
+        select(*columns)
+        .select_from(
+            group_members.join(
+                push_subscriptions, push_subscriptions.c.user_id == group_members.c.user_id
+            ).outerjoin(
+                notification_levels,
+                (notification_levels.c.group_id == group_members.c.group_id)
+                & (notification_levels.c.user_id == group_members.c.user_id),
+            )
+        )
+        .where(group_members.c.status == "active", level.in_(list(levels)))
+    )
