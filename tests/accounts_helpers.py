@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from abc import ABC, abstractmethod
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -28,14 +29,14 @@ def code_of(message: EmailMessage) -> str:
     return match.group(1)
 
 
-class Mailbox:
+class Mailbox(ABC):
     """What both mail sinks answer: the mails to an address by a word of their subject, and
     the code of the newest one. A sink says where it reads (`place`) and lists its `mails()`."""
 
     place = "the mailbox"
 
-    def mails(self) -> list[EmailMessage]:
-        raise NotImplementedError
+    @abstractmethod
+    def mails(self) -> list[EmailMessage]: ...
 
     def matching(self, to: str, subject_word: str) -> list[EmailMessage]:
         return [

@@ -169,3 +169,13 @@ async def worker_sockets() -> Any:
     yield open_socket
     for sock in opened:
         await sock.close()
+
+
+@pytest.fixture
+async def push_service() -> AsyncIterator[Any]:
+    """A local push service (tests/realtime/push_helpers.py) on a free loopback port."""
+    from tests.realtime.push_helpers import LocalPushService
+
+    service = await LocalPushService().start()
+    yield service
+    await service.close()

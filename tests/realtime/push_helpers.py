@@ -12,11 +12,13 @@ from typing import Any
 
 import http_ece  # type: ignore[import-untyped]
 import jwt
+import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from adapters.webpush import VapidKeys, b64url_decode, b64url_encode
+from settings import PushSettings
 
 
 @dataclass
@@ -117,3 +119,14 @@ def check_vapid(received: Received, endpoint_origin: str, public_key: str) -> di
 
 
 TEST_VAPID_KEY = VapidKeys.generate().private_b64url()
+
+
+# The app the push test modules run against (they import it; `push_service` is in conftest).
+
+
+@pytest.fixture(name="client")
+async def push_enabled_client(make_client: Any) -> Any:
+    """The app with a VAPID key and http:// push endpoints allowed (the local service)."""
+    return await make_client(
+        push=PushSettings(vapid_private_key=TEST_VAPID_KEY, allow_http_endpoints=True)
+    )

@@ -3,7 +3,6 @@ subscriber's key (docs/notifications.md)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -14,27 +13,13 @@ from tests.api.test_groups import create_group
 from tests.helpers import expect_error, register
 from tests.realtime.push_helpers import (
     TEST_VAPID_KEY,
-    LocalPushService,
     Subscriber,
     check_vapid,
+    push_enabled_client,  # noqa: F401 (the `client` fixture)
 )
 from wiring.keys import PUSH_DRAIN
 
 QUIET = 0.5
-
-
-@pytest.fixture
-async def push_service() -> AsyncIterator[LocalPushService]:
-    service = await LocalPushService().start()
-    yield service
-    await service.close()
-
-
-@pytest.fixture
-async def client(make_client: Any) -> Any:
-    return await make_client(
-        push=PushSettings(vapid_private_key=TEST_VAPID_KEY, allow_http_endpoints=True)
-    )
 
 
 async def subscribe(client: Any, account: dict[str, Any], body: dict[str, Any]) -> Any:
@@ -66,7 +51,7 @@ async def test_an_offline_member_gets_an_encrypted_signed_push(client, push_serv
     answer = await subscribe(client, bob, browser.body(push_service.url("/push/bob")))
     assert answer.status == 201
     assert (await subscribe(client, bob, browser.body(push_service.url("/push/bob")))).status == 200
-    key = (await (await client.get("/api/push/vapid-public-key", headers=bob["headers"])).json())
+    key = await (await client.get("/api/push/vapid-public-key", headers=bob["headers"])).json()
     text = "Has anyone solved 4b? " + "x" * 200
     message = await say(client, group_id, alice, text)
 

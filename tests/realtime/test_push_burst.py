@@ -4,38 +4,23 @@ with the same rule as one message at a time: levels, blocks, the author left out
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from domain.chat import Message
 from domain.events import MessagePosted
 from domain.push import PushService
 from realtime.presence import MemoryPresence
 from realtime.push_dispatcher import PushDispatcher
-from settings import PushSettings
 from storage.engine import create_engine
 from storage.uow import UnitOfWorkFactory
 from tests.api.test_groups import create_group
 from tests.helpers import register
-from tests.realtime.push_helpers import TEST_VAPID_KEY, LocalPushService, Subscriber
+from tests.realtime.push_helpers import (
+    Subscriber,
+    push_enabled_client,  # noqa: F401 (the `client` fixture)
+)
 from wiring.keys import PUSH_DRAIN
-
-
-@pytest.fixture
-async def push_service() -> AsyncIterator[LocalPushService]:
-    service = await LocalPushService().start()
-    yield service
-    await service.close()
-
-
-@pytest.fixture
-async def client(make_client: Any) -> Any:
-    return await make_client(
-        push=PushSettings(vapid_private_key=TEST_VAPID_KEY, allow_http_endpoints=True)
-    )
 
 
 async def post(client: Any, path: str, account: dict[str, Any], body: Any = None) -> Any:
